@@ -1,0 +1,1 @@
+"""Shared core of alert-operator: settings, database, frequencies and the desired CronJob."""

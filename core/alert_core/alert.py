@@ -1,0 +1,41 @@
+"""A validated alert: a row of the application's table whose frequency we understand."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from alert_core.db.alerts import AlertRow
+from alert_core.frequency import Cron, Daily, FrequencyError, Hourly, Monthly, Weekly, parse_frequency
+
+MAX_NAME_LENGTH = 1024
+
+
+class AlertError(ValueError):
+    """The alert cannot be scheduled; the message says why (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: uuid.UUID
+    client_id: uuid.UUID
+    name: str
+    frequency: Hourly | Daily | Weekly | Monthly | Cron
+    is_active: bool
+
+
+def clean_name(name: str) -> str:
+    """The human name made safe for an annotation and a log line (no control characters)."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in name)
+    return printable[:MAX_NAME_LENGTH]
+
+
+def validate_alert(row: AlertRow) -> Alert:
+    """Raise :class:`AlertError` when the row cannot become a CronJob."""
+    if row.client_id is None:
+        raise AlertError("client_id: missing")
+    try:
+        frequency = parse_frequency(row.frequency)
+    except FrequencyError as error:
+        raise AlertError(str(error)) from None
+    return Alert(row.id, row.client_id, clean_name(row.name), frequency, row.is_active)

@@ -1,0 +1,187 @@
+"""The desired CronJob for an alert (pure: no Kubernetes calls) and its spec hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from alert_core.alert import Alert
+from alert_core.exitcodes import PERMANENT_ERROR
+from alert_core.settings import Settings
+from alert_core.version import __version__
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "alert-operator"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+COMPONENT = "alert-runner"
+ALERT_ID_LABEL = "alert-operator/alert-id"
+CLIENT_ID_LABEL = "alert-operator/client-id"
+NAME_ANNOTATION = "alert-operator/alert-name"
+HASH_ANNOTATION = "alert-operator/spec-hash"
+MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+CONTAINER_NAME = "runner"
+RUNNER_UID = 10001
+NAME_PREFIX = "alert-"
+
+
+def cronjob_name(alert_id: object) -> str:
+    """``alert-<uuid>``: 42 characters, within the 52 Kubernetes allows for a CronJob."""
+    return f"{NAME_PREFIX}{alert_id}"
+
+
+def spec_hash(manifest: dict[str, Any]) -> str:
+    """Hash of the canonical JSON of everything we manage (the hash annotation itself left out).
+
+    Canonical JSON (sorted keys, fixed separators, ASCII) and SHA-256 make it the same in every
+    process and Python version.
+    """
+    metadata = dict(manifest.get("metadata", {}))
+    annotations = {
+        key: value
+        for key, value in metadata.get("annotations", {}).items()
+        if key != HASH_ANNOTATION
+    }
+    metadata["annotations"] = annotations
+    managed = {**manifest, "metadata": metadata}
+    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _labels(alert: Alert) -> dict[str, str]:
+    return {
+        MANAGED_BY_LABEL: MANAGED_BY,
+        COMPONENT_LABEL: COMPONENT,
+        "app.kubernetes.io/name": "alert-operator",
+        ALERT_ID_LABEL: str(alert.id),
+        CLIENT_ID_LABEL: str(alert.client_id),
+    }
+
+
+def _env(settings: Settings) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "DATABASE_URL",
+            "valueFrom": {
+                "secretKeyRef": {
+                    "name": settings.database_secret_name,
+                    "key": settings.database_secret_key,
+                }
+            },
+        },
+        {
+            "name": "JOB_NAME",
+            "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{JOB_NAME_LABEL}']"}},
+        },
+        {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "ALERT_EXECUTOR", "value": settings.executor},
+        {"name": "ALERT_ALERTS_SCHEMA", "value": settings.alerts_schema},
+        {"name": "ALERT_ALERTS_TABLE", "value": settings.alerts_table},
+        {"name": "ALERT_STATE_SCHEMA", "value": settings.state_schema},
+        {"name": "ALERT_LOG_FORMAT", "value": "json"},
+        {"name": "ALERT_LOG_LEVEL", "value": settings.log_level},
+    ]
+
+
+def _pod_spec(alert: Alert, settings: Settings) -> dict[str, Any]:
+    return {
+        "restartPolicy": "Never",
+        "serviceAccountName": settings.runner_service_account,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUNNER_UID,
+            "runAsGroup": RUNNER_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": CONTAINER_NAME,
+                "image": settings.runner_image,
+                "imagePullPolicy": settings.runner_image_pull_policy,
+                "args": ["--alert-id", str(alert.id), "--client-id", str(alert.client_id)],
+                "env": _env(settings),
+                "resources": {
+                    "requests": {
+                        "cpu": settings.runner_cpu_request,
+                        "memory": settings.runner_memory_request,
+                    },
+                    "limits": {
+                        "cpu": settings.runner_cpu_limit,
+                        "memory": settings.runner_memory_limit,
+                    },
+                },
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "readOnlyRootFilesystem": True,
+                    "allowPrivilegeEscalation": False,
+                    "privileged": False,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+            }
+        ],
+    }
+
+
+def _job_spec(alert: Alert, settings: Settings) -> dict[str, Any]:
+    return {
+        "backoffLimit": settings.backoff_limit,
+        "activeDeadlineSeconds": settings.active_deadline_seconds,
+        "ttlSecondsAfterFinished": settings.ttl_seconds_after_finished,
+        "podFailurePolicy": {
+            "rules": [
+                {
+                    # The runner's permanent errors (bad arguments, client mismatch, executor not
+                    # importable) would fail the same way on every retry.
+                    "action": "FailJob",
+                    "onExitCodes": {
+                        "containerName": CONTAINER_NAME,
+                        "operator": "In",
+                        "values": [PERMANENT_ERROR],
+                    },
+                },
+                {
+                    # Evictions, preemption and node drains are not the alert's fault.
+                    "action": "Ignore",
+                    "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+                },
+            ]
+        },
+        "template": {
+            "metadata": {"labels": _labels(alert)},
+            "spec": _pod_spec(alert, settings),
+        },
+    }
+
+
+def desired_cronjob(alert: Alert, settings: Settings, *, paused: bool = False) -> dict[str, Any]:
+    """The CronJob the cluster should have for ``alert``, spec-hash annotation included."""
+    labels = _labels(alert)
+    manifest: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {
+            "name": cronjob_name(alert.id),
+            "namespace": settings.namespace,
+            "labels": {**labels, "app.kubernetes.io/version": __version__},
+            "annotations": {NAME_ANNOTATION: alert.name},
+        },
+        "spec": {
+            "schedule": alert.frequency.to_cron(),
+            "timeZone": alert.frequency.timezone,
+            "suspend": paused or not alert.is_active,
+            "concurrencyPolicy": settings.concurrency_policy,
+            "startingDeadlineSeconds": settings.starting_deadline_seconds,
+            "successfulJobsHistoryLimit": settings.successful_jobs_history_limit,
+            "failedJobsHistoryLimit": settings.failed_jobs_history_limit,
+            "jobTemplate": {
+                "metadata": {"labels": labels},
+                "spec": _job_spec(alert, settings),
+            },
+        },
+    }
+    manifest["metadata"]["annotations"][HASH_ANNOTATION] = spec_hash(manifest)
+    return manifest

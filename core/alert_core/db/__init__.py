@@ -1,0 +1,1 @@
+"""Database access: table definitions, queries and migrations."""

@@ -1,0 +1,73 @@
+"""``alertctl migrate``: our own tables (Alembic, own version table) and the change-feed trigger.
+
+Idempotent: safe to run on every deploy (the Helm chart runs it as a pre-upgrade hook), and
+concurrent runs wait for each other on an advisory lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+
+from alert_core.db.engine import make_engine
+from alert_core.db.tables import NOTIFY_CHANNEL
+from alert_core.settings import Settings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+LOCK_KEY = 0x616C6572  # "aler": one advisory lock for all migrate runs
+TRIGGER_NAME = "alert_operator_notify"
+TRUNCATE_TRIGGER_NAME = "alert_operator_notify_truncate"
+
+
+def notify_function_sql(schema: str) -> str:
+    """The trigger function: one JSON notification per changed row, on our channel."""
+    return f"""
+CREATE OR REPLACE FUNCTION "{schema}".notify_alert_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('{NOTIFY_CHANNEL}', json_build_object(
+    'id', CASE TG_OP WHEN 'DELETE' THEN OLD.id WHEN 'TRUNCATE' THEN NULL ELSE NEW.id END,
+    'op', TG_OP,
+    'at', extract(epoch FROM clock_timestamp()))::text);
+  RETURN NULL;
+END
+$$"""
+
+
+def _trigger_statements(settings: Settings) -> list[str]:
+    table = f'"{settings.alerts_schema}"."{settings.alerts_table}"'
+    function = f'"{settings.state_schema}".notify_alert_change()'
+    return [
+        f"DROP TRIGGER IF EXISTS {TRIGGER_NAME} ON {table}",
+        f"CREATE TRIGGER {TRIGGER_NAME} AFTER INSERT OR UPDATE OR DELETE ON {table}"
+        f" FOR EACH ROW EXECUTE FUNCTION {function}",
+        f"DROP TRIGGER IF EXISTS {TRUNCATE_TRIGGER_NAME} ON {table}",
+        f"CREATE TRIGGER {TRUNCATE_TRIGGER_NAME} AFTER TRUNCATE ON {table}"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {function}",
+    ]
+
+
+def _upgrade(connection: Connection, settings: Settings, install_trigger: bool) -> None:
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{settings.state_schema}"'))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    config.attributes["settings"] = settings
+    command.upgrade(config, "head")
+    if install_trigger:
+        for statement in _trigger_statements(settings):
+            connection.execute(text(statement))
+
+
+async def migrate(settings: Settings, *, install_trigger: bool = True) -> None:
+    """Bring our objects to the newest version, in one transaction."""
+    engine = make_engine(settings, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade, settings, install_trigger)
+    finally:
+        await engine.dispose()

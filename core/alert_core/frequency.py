@@ -1,0 +1,243 @@
+"""The frequency an alert runs at, as the application stores it in ``alerts.frequency``.
+
+A discriminated union on ``type``; each variant translates to a Kubernetes cron expression plus
+a timezone (``spec.schedule`` + ``spec.timeZone``). Fire times follow the CronJob controller
+exactly (see :mod:`alert_core.schedule`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
+
+TIME_OF_DAY = re.compile(r"^(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])$")
+DEFAULT_TIMEZONE = "UTC"
+MAX_FIRE_TIMES = 1000
+
+
+class FrequencyError(ValueError):
+    """A frequency that cannot be understood; the message names the field and the problem."""
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+class _Frequency(BaseModel):
+    # Unknown keys are ignored: the application owns this JSON and may keep more in it.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    timezone: StrictStr = DEFAULT_TIMEZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        if value != "UTC" and value not in _known_zones():
+            raise ValueError(f"unknown timezone {value[:64]!r} (use an IANA name such as Europe/Paris)")
+        try:
+            zone(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value[:64]!r}") from None
+        return value
+
+    def to_cron(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def per_local_slot(self) -> bool:
+        """True when runs are meant once per wall-clock time (daily, weekly, monthly)."""
+        return True
+
+
+class _AtTime(_Frequency):
+    time: StrictStr = Field(description="HH:MM, 24-hour clock, in the frequency's timezone")
+
+    @field_validator("time")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        if not TIME_OF_DAY.match(value):
+            raise ValueError(f"{value[:32]!r} is not a time of day HH:MM (00:00 to 23:59)")
+        return value
+
+    @property
+    def hour(self) -> int:
+        return int(self.time.split(":")[0])
+
+    @property
+    def minute(self) -> int:
+        return int(self.time.split(":")[1])
+
+
+def _sorted_unique(values: list[int]) -> list[int]:
+    if not values:
+        raise ValueError("must list at least one day")
+    return sorted(set(values))
+
+
+class Hourly(_AtTime):
+    """Every hour at minute MM of ``time``; the hour part is ignored."""
+
+    type: Literal["hourly"]
+
+    def to_cron(self) -> str:
+        return f"{self.minute} * * * *"
+
+    @property
+    def per_local_slot(self) -> bool:
+        return False
+
+
+class Daily(_AtTime):
+    type: Literal["daily"]
+
+    def to_cron(self) -> str:
+        return f"{self.minute} {self.hour} * * *"
+
+
+class Weekly(_AtTime):
+    """Every listed weekday; 0 = Sunday … 6 = Saturday, 7 is read as Sunday."""
+
+    type: Literal["weekly"]
+    day_of_week: Annotated[
+        list[Annotated[StrictInt, Field(ge=0, le=7)]], Field(alias="dayOfWeek", max_length=8)
+    ]
+
+    @field_validator("day_of_week")
+    @classmethod
+    def _normalise(cls, value: list[int]) -> list[int]:
+        return _sorted_unique([0 if day == 7 else day for day in value])
+
+    def to_cron(self) -> str:
+        return f"{self.minute} {self.hour} * * {','.join(map(str, self.day_of_week))}"
+
+
+class Monthly(_AtTime):
+    """Every listed day of the month; a month without that day (e.g. the 31st) is skipped."""
+
+    type: Literal["monthly"]
+    day_of_month: Annotated[
+        list[Annotated[StrictInt, Field(ge=1, le=31)]], Field(alias="dayOfMonth", max_length=31)
+    ]
+
+    @field_validator("day_of_month")
+    @classmethod
+    def _normalise(cls, value: list[int]) -> list[int]:
+        return _sorted_unique(value)
+
+    def to_cron(self) -> str:
+        return f"{self.minute} {self.hour} {','.join(map(str, self.day_of_month))} * *"
+
+
+class Cron(_Frequency):
+    """A raw Kubernetes cron expression: five fields or a macro such as ``@daily``."""
+
+    type: Literal["cron"]
+    expression: StrictStr
+
+    @field_validator("expression")
+    @classmethod
+    def _kubernetes_cron(cls, value: str) -> str:
+        try:
+            parse_cron(value)
+        except CronSyntaxError as error:
+            raise ValueError(str(error)) from None
+        return " ".join(value.split())
+
+    def to_cron(self) -> str:
+        return self.expression
+
+    @property
+    def per_local_slot(self) -> bool:
+        return False
+
+
+Frequency = Annotated[Hourly | Daily | Weekly | Monthly | Cron, Field(discriminator="type")]
+_ADAPTER: TypeAdapter[Hourly | Daily | Weekly | Monthly | Cron] = TypeAdapter(Frequency)
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for problem in error.errors(include_url=False)[:3]:
+        location = ".".join(str(part) for part in problem["loc"] if part not in {
+            "hourly", "daily", "weekly", "monthly", "cron"})
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "union_tag_invalid":
+            message = "unknown type; expected one of hourly, daily, weekly, monthly, cron"
+            location = "type"
+        elif problem["type"] == "union_tag_not_found":
+            message, location = "missing; expected one of hourly, daily, weekly, monthly, cron", "type"
+        elif problem["type"] == "model_attributes_type":
+            message, location = "must be a JSON object", "frequency"
+        problems.append(f"{location or 'frequency'}: {message}")
+    return "; ".join(problems)
+
+
+def parse_frequency(raw: Any) -> Hourly | Daily | Weekly | Monthly | Cron:
+    """Validate a frequency given as a dict or a JSON string.
+
+    Raises :class:`FrequencyError` with a one-line message naming the wrong field.
+    """
+    if isinstance(raw, str | bytes):
+        try:
+            raw = json.loads(raw)
+        except ValueError as error:
+            raise FrequencyError(f"frequency: not valid JSON ({error.args[0]})") from None
+    if not isinstance(raw, dict):
+        kind = "null" if raw is None else type(raw).__name__
+        raise FrequencyError(f"frequency: must be a JSON object, got {kind}")
+    try:
+        return _ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        raise FrequencyError(_describe(error)) from None
+
+
+@lru_cache(maxsize=4096)
+def _compiled(expression: str) -> CronSchedule:
+    return parse_cron(expression)
+
+
+def next_fire_times(
+    frequency: Hourly | Daily | Weekly | Monthly | Cron, after: datetime, count: int
+) -> list[datetime]:
+    """The next ``count`` times the CronJob fires, strictly after ``after``, in the frequency's
+    timezone (a missing wall-clock time is skipped, a repeated one fires twice)."""
+    if after.tzinfo is None:
+        raise ValueError("after must be timezone-aware")
+    count = max(0, min(count, MAX_FIRE_TIMES))
+    schedule, tz = _compiled(frequency.to_cron()), zone(frequency.timezone)
+    times: list[datetime] = []
+    moment = after
+    while len(times) < count:
+        following = schedule.next_after(moment, tz)
+        if following is None:
+            break
+        times.append(following)
+        moment = following
+    return times
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

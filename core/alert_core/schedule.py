@@ -1,0 +1,250 @@
+"""Cron expressions exactly as Kubernetes CronJobs read them.
+
+Kubernetes parses ``spec.schedule`` with robfig/cron v3's standard parser and computes fire times
+with its ``SpecSchedule.Next``. This module is a faithful port of both, so that what we validate
+is what the API server accepts and the times we predict are the times the CronJob controller
+picks, daylight-saving changes included:
+
+- a wall-clock time that does not exist (spring forward) is skipped that day;
+- a wall-clock time that happens twice (fall back) fires twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+STAR_BIT = 1 << 63
+MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+MONTH_NAMES = {
+    name: number
+    for number, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+DOW_NAMES = {name: n for n, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
+MAX_EXPRESSION_LENGTH = 256
+SEARCH_YEARS = 5  # robfig gives up after five years without a match
+
+
+class CronSyntaxError(ValueError):
+    """The expression is not one Kubernetes accepts; the message says which part."""
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    name: str
+    low: int
+    high: int
+    names: dict[str, int]
+
+
+_FIELDS = (
+    _Bounds("minute", 0, 59, {}),
+    _Bounds("hour", 0, 23, {}),
+    _Bounds("day of month", 1, 31, {}),
+    _Bounds("month", 1, 12, MONTH_NAMES),
+    _Bounds("day of week", 0, 6, DOW_NAMES),
+)
+
+
+@dataclass(frozen=True)
+class CronSchedule:
+    """A parsed five-field schedule: one bit set per allowed value (robfig's SpecSchedule)."""
+
+    minute: int
+    hour: int
+    dom: int
+    month: int
+    dow: int
+
+    def next_after(self, after: datetime, tz: ZoneInfo) -> datetime | None:
+        """The first fire time strictly after ``after``, or None when none within five years."""
+        return _next(self, after.astimezone(tz), tz)
+
+
+def _number(text: str, bounds: _Bounds) -> int:
+    lowered = text.lower()
+    if lowered in bounds.names:
+        return bounds.names[lowered]
+    if not text.isdigit():
+        raise CronSyntaxError(f"{bounds.name}: {text!r} is not a number")
+    return int(text)
+
+
+def _range_bits(expr: str, bounds: _Bounds) -> int:
+    range_and_step = expr.split("/")
+    low_and_high = range_and_step[0].split("-")
+    extra = 0
+    if low_and_high[0] in ("*", "?"):
+        start, end, extra = bounds.low, bounds.high, STAR_BIT
+    else:
+        start = _number(low_and_high[0], bounds)
+        if len(low_and_high) == 1:
+            end = start
+        elif len(low_and_high) == 2:
+            end = _number(low_and_high[1], bounds)
+        else:
+            raise CronSyntaxError(f"{bounds.name}: too many hyphens in {expr!r}")
+    if len(range_and_step) == 1:
+        step = 1
+    elif len(range_and_step) == 2:
+        if not range_and_step[1].isdigit():
+            raise CronSyntaxError(f"{bounds.name}: step {range_and_step[1]!r} is not a number")
+        step = int(range_and_step[1])
+        if len(low_and_high) == 1:  # "N/step" means "N-max/step"
+            end = bounds.high
+        if step > 1:
+            extra = 0
+    else:
+        raise CronSyntaxError(f"{bounds.name}: too many slashes in {expr!r}")
+    if start < bounds.low:
+        raise CronSyntaxError(f"{bounds.name}: {start} is below {bounds.low}")
+    if end > bounds.high:
+        hint = " (use 0 for Sunday)" if bounds is _FIELDS[4] and end == 7 else ""
+        raise CronSyntaxError(f"{bounds.name}: {end} is above {bounds.high}{hint}")
+    if start > end:
+        raise CronSyntaxError(f"{bounds.name}: range {expr!r} starts after it ends")
+    if step == 0:
+        raise CronSyntaxError(f"{bounds.name}: step must be at least 1")
+    bits = 0
+    for value in range(start, end + 1, step):
+        bits |= 1 << value
+    return bits | extra
+
+
+def _field_bits(field: str, bounds: _Bounds) -> int:
+    bits = 0
+    for part in (p for p in field.split(",") if p):
+        bits |= _range_bits(part, bounds)
+    if bits == 0:
+        raise CronSyntaxError(f"{bounds.name}: empty field")
+    return bits
+
+
+def parse_cron(expression: str) -> CronSchedule:
+    """Parse a schedule as Kubernetes does (five fields or a macro, no seconds, no TZ prefix)."""
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise CronSyntaxError(f"longer than {MAX_EXPRESSION_LENGTH} characters")
+    text = expression.strip()
+    if not text:
+        raise CronSyntaxError("empty expression")
+    if text.startswith(("TZ=", "CRON_TZ=")):
+        raise CronSyntaxError("a TZ= or CRON_TZ= prefix is not allowed; use the timezone field")
+    if text.startswith("@"):
+        if text not in MACROS:
+            raise CronSyntaxError(f"unknown macro {text!r} (known: {', '.join(MACROS)})")
+        text = MACROS[text]
+    fields = text.split()
+    if len(fields) != len(_FIELDS):
+        raise CronSyntaxError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+    minute, hour, dom, month, dow = (
+        _field_bits(field, bounds) for field, bounds in zip(fields, _FIELDS, strict=True)
+    )
+    return CronSchedule(minute, hour, dom, month, dow)
+
+
+def go_date(
+    year: int, month: int, day: int, hour: int, minute: int, second: int, tz: ZoneInfo
+) -> datetime:
+    """Go's ``time.Date`` in a location: normalises overflowing fields and resolves a local time
+    that does not exist or exists twice the way Go does, so that the port below stays exact."""
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    naive = datetime(year, month, 1, tzinfo=UTC) + timedelta(
+        days=day - 1, hours=hour, minutes=minute, seconds=second
+    )
+    offset = naive.astimezone(tz).utcoffset() or timedelta(0)
+    utc = naive - offset
+    corrected = utc.astimezone(tz).utcoffset() or timedelta(0)
+    if corrected != offset:
+        utc = naive - corrected
+    return utc.astimezone(tz)
+
+
+def _add(moment: datetime, delta: timedelta, tz: ZoneInfo) -> datetime:
+    """Absolute-time addition (Go's ``Time.Add``), expressed back in the schedule's zone."""
+    return (moment.astimezone(UTC) + delta).astimezone(tz)
+
+
+def _day_matches(schedule: CronSchedule, moment: datetime) -> bool:
+    dom_match = bool((1 << moment.day) & schedule.dom)
+    dow_match = bool((1 << ((moment.weekday() + 1) % 7)) & schedule.dow)
+    if schedule.dom & STAR_BIT or schedule.dow & STAR_BIT:
+        return dom_match and dow_match
+    return dom_match or dow_match
+
+
+def _next(s: CronSchedule, start: datetime, tz: ZoneInfo) -> datetime | None:  # noqa: C901
+    """robfig/cron v3 ``SpecSchedule.Next``, line for line; ``continue`` is its ``goto WRAP``.
+
+    ``added`` records that some field was already moved forward: only the first move truncates
+    the smaller fields, later moves rely on them being zero.
+    """
+    t = _add(start.replace(microsecond=0), timedelta(seconds=1), tz)
+    added = False
+    year_limit = t.year + SEARCH_YEARS
+    while True:
+        if t.year > year_limit:
+            return None
+        wrapped = False
+        while not (1 << t.month) & s.month:
+            if not added:
+                added = True
+                t = go_date(t.year, t.month, 1, 0, 0, 0, tz)
+            t = go_date(t.year, t.month + 1, t.day, t.hour, t.minute, t.second, tz)
+            if t.month == 1:
+                wrapped = True
+                break
+        if wrapped:
+            continue
+        while not _day_matches(s, t):
+            if not added:
+                added = True
+                t = go_date(t.year, t.month, t.day, 0, 0, 0, tz)
+            t = go_date(t.year, t.month, t.day + 1, t.hour, t.minute, t.second, tz)
+            if t.hour != 0:  # DST moved midnight: step back onto it
+                t = _add(t, timedelta(hours=24 - t.hour if t.hour > 12 else -t.hour), tz)
+            if t.day == 1:
+                wrapped = True
+                break
+        if wrapped:
+            continue
+        while not (1 << t.hour) & s.hour:
+            if not added:
+                added = True
+                t = go_date(t.year, t.month, t.day, t.hour, 0, 0, tz)
+            t = _add(t, timedelta(hours=1), tz)
+            if t.hour == 0:
+                wrapped = True
+                break
+        if wrapped:
+            continue
+        while not (1 << t.minute) & s.minute:
+            if not added:
+                added = True
+                t = t.replace(second=0)
+            t = _add(t, timedelta(minutes=1), tz)
+            if t.minute == 0:
+                wrapped = True
+                break
+        if wrapped:
+            continue
+        while t.second != 0:  # standard schedules fire at second 0
+            if not added:
+                added = True
+            t = _add(t, timedelta(seconds=1), tz)
+            if t.second == 0:
+                wrapped = True
+                break
+        if wrapped:
+            continue
+        return t

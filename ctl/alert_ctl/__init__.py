@@ -1,0 +1,1 @@
+"""alertctl: the command line for people and scripts."""

@@ -1,0 +1,24 @@
+"""The ``alertctl`` entry point: one Typer app, one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from alert_ctl.cron_cmd import cron
+from alert_ctl.migrate_cmd import migrate
+from alert_ctl.render_cmd import render
+
+app = typer.Typer(
+    name="alertctl",
+    help="Inspect and operate alert-operator: schedules, migrations, CronJobs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(cron)
+app.command()(migrate)
+app.command()(render)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,41 @@
+"""``alertctl cron``: a frequency's cron expression, timezone and next fire times."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated
+
+import typer
+
+from alert_core.frequency import FrequencyError, next_fire_times, now_utc, parse_frequency
+from alert_ctl.common import EXIT_USAGE, Output, OutputOption, fail, print_json
+
+
+def cron(
+    frequency_json: Annotated[
+        str, typer.Argument(metavar="FREQUENCY_JSON", help="e.g. '{\"type\": \"daily\", \"time\": \"09:00\"}'")
+    ],
+    next_count: Annotated[
+        int, typer.Option("--next", min=0, max=1000, help="how many fire times to show")
+    ] = 5,
+    output: OutputOption = Output.text,
+) -> None:
+    """Translate a frequency into the CronJob's schedule and show when it fires next."""
+    try:
+        frequency = parse_frequency(frequency_json)
+    except FrequencyError as error:
+        fail(str(error), EXIT_USAGE)
+    times = next_fire_times(frequency, now_utc(), next_count)
+    if output is Output.json:
+        print_json(
+            {
+                "schedule": frequency.to_cron(),
+                "timeZone": frequency.timezone,
+                "next": [moment.isoformat() for moment in times],
+            }
+        )
+        return
+    typer.echo(f"schedule: {frequency.to_cron()}")
+    typer.echo(f"timeZone: {frequency.timezone}")
+    for moment in times:
+        typer.echo(f"  {moment.isoformat()}  ({moment.astimezone(UTC).isoformat()})")

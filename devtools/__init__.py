@@ -1,0 +1,1 @@
+"""Development helpers: a throwaway PostgreSQL, demo data. Not shipped in any image."""
