@@ -23,6 +23,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 NOTIFY_CHANNEL = "alert_operator_changes"
 VERSION_TABLE = "alert_operator_version"
 SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
+# The alert_pauses row with this id pauses every alert (the old scheduler's global stop).
+GLOBAL_PAUSE_ID = "00000000-0000-0000-0000-000000000000"
 
 RUN_TRIGGERS = ("schedule", "manual")
 RUN_STATUSES = ("running", "succeeded", "failed", "skipped")
@@ -72,6 +74,14 @@ class StateTables:
             Column("pod_name", String(253)),
             Column("triggered_by", UUID(as_uuid=True)),
             Column("created_at", DateTime(timezone=True)),
+        )
+        self.pauses = Table(
+            "alert_pauses",
+            metadata,
+            Column("alert_id", UUID(as_uuid=True), primary_key=True),
+            Column("paused_by", Text, nullable=False),
+            Column("paused_at", DateTime(timezone=True)),
+            Column("reason", Text),
         )
         self.instances = Table(
             "alert_instances",
