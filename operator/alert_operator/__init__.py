@@ -1,0 +1,1 @@
+"""The alert-operator: reconciles the alerts table into CronJobs (kopf)."""
