@@ -1,0 +1,52 @@
+"""Prometheus metrics of the operator, served on ``/metrics`` (see status.py)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+SYNCS = Counter(
+    "alert_operator_syncs", "Reconciles run, by scope (full|alert) and result (ok|error|blocked)",
+    ["scope", "result"], registry=REGISTRY,
+)
+SYNC_DURATION = Histogram(
+    "alert_operator_sync_duration_seconds", "Wall time of a full sync", registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+ACTIONS = Counter(
+    "alert_operator_actions", "CronJob actions applied (or logged in dry-run), by kind",
+    ["kind", "dry_run"], registry=REGISTRY,
+)
+API_ERRORS = Counter(
+    "alert_operator_api_errors", "Kubernetes API error answers, by verb and HTTP status",
+    ["verb", "status"], registry=REGISTRY,
+)
+NOTIFICATIONS = Counter(
+    "alert_operator_notifications", "NOTIFY messages received on the change feed",
+    registry=REGISTRY,
+)
+NOTIFICATION_LAG = Histogram(
+    "alert_operator_notification_lag_seconds",
+    "Time from the row change (trigger clock) to the end of its reconcile", registry=REGISTRY,
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+MANAGED_CRONJOBS = Gauge(
+    "alert_operator_managed_cronjobs", "CronJobs carrying our managed-by label", registry=REGISTRY,
+)
+INVALID_ALERTS = Gauge(
+    "alert_operator_invalid_alerts", "Alerts skipped because they cannot be scheduled",
+    registry=REGISTRY,
+)
+RUNS = Counter(
+    "alert_operator_runs", "Finished Jobs of managed CronJobs, by outcome (succeeded|failed)",
+    ["outcome"], registry=REGISTRY,
+)
+MASS_DELETE_BLOCKED = Gauge(
+    "alert_operator_mass_delete_blocked",
+    "1 while mass-delete protection holds back deletions, else 0", registry=REGISTRY,
+)
+LAST_SYNC_TIMESTAMP = Gauge(
+    "alert_operator_last_successful_sync_timestamp_seconds",
+    "Unix time of the last full sync that completed", registry=REGISTRY,
+)
