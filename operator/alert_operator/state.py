@@ -1,0 +1,34 @@
+"""What the operator knows right now: written by the reconciler, read by /status and probes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+CronJobState = Literal["in sync", "drifted", "missing", "invalid", "orphan"]
+
+
+@dataclass
+class AlertState:
+    """One alert as the last reconcile saw it."""
+
+    id: uuid.UUID
+    name: str
+    schedule: str | None  # None when the frequency is invalid
+    timezone: str | None
+    suspended: bool
+    cronjob: CronJobState
+    problem: str | None = None  # why it is invalid, or the last API error for it
+
+
+@dataclass
+class OperatorState:
+    alerts: dict[uuid.UUID, AlertState] = field(default_factory=dict)
+    managed_cronjobs: int = 0
+    last_sync_at: datetime | None = None  # end of the last full sync that completed
+    last_sync_error: str | None = None
+    database_reachable: bool = False
+    mass_delete_blocked: str | None = None  # the reason, while protection holds deletes back
+    dry_run: bool = False
