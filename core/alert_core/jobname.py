@@ -1,0 +1,42 @@
+"""What a Job's name says about its run (pure).
+
+The CronJob controller names each Job it starts ``<cronjob name>-<scheduled time in minutes
+since the Unix epoch>`` (``getJobName`` in kubernetes/pkg/controller/cronjob/utils.go). A Job
+created by hand (``kubectl create job --from=cronjob/...``, ``alertctl run``) has any other name.
+The runner and the operator both need this to fill ``alert_runs.scheduled_for`` and ``trigger``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Plausible scheduled times only: a manual Job named e.g. "<cronjob>-1" is not a run of 1970.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def scheduled_time_from_job_name(job_name: str, cronjob_name: str) -> datetime | None:
+    """The scheduled time (UTC, whole minute) encoded in a CronJob-created Job's name.
+
+    ``None`` when ``job_name`` is not ``<cronjob_name>-<minutes>``: a manual run.
+    """
+    prefix = f"{cronjob_name}-"
+    if not job_name.startswith(prefix):
+        return None
+    suffix = job_name[len(prefix) :]
+    # isdecimal also rejects signs, spaces and non-ASCII digits that int() would accept.
+    if not suffix.isascii() or not suffix.isdecimal() or len(suffix) > 12:
+        return None
+    scheduled = _EPOCH + timedelta(minutes=int(suffix))
+    if not _EARLIEST <= scheduled < _LATEST:
+        return None
+    return scheduled
+
+
+def job_name_for(cronjob_name: str, scheduled_for: datetime) -> str:
+    """The name the CronJob controller gives the Job of ``scheduled_for`` (the inverse)."""
+    if scheduled_for.tzinfo is None:
+        raise ValueError("scheduled_for must be timezone-aware")
+    minutes = int((scheduled_for - _EPOCH).total_seconds() // 60)
+    return f"{cronjob_name}-{minutes}"
