@@ -50,3 +50,16 @@ LAST_SYNC_TIMESTAMP = Gauge(
     "alert_operator_last_successful_sync_timestamp_seconds",
     "Unix time of the last full sync that completed", registry=REGISTRY,
 )
+CHANGEFEED_CONNECTED = Gauge(
+    "alert_operator_changefeed_connected",
+    "1 while the LISTEN connection of the change feed is up, else 0", registry=REGISTRY,
+)
+CHANGEFEED_RECONNECTS = Counter(
+    "alert_operator_changefeed_reconnects",
+    "Times the change feed lost its LISTEN connection and connected again", registry=REGISTRY,
+)
+EVENTS = Counter(
+    "alert_operator_events",
+    "Kubernetes Events, by result (posted|suppressed|failed|dry_run)", ["result"],
+    registry=REGISTRY,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 CronJobState = Literal["in sync", "drifted", "missing", "invalid", "orphan"]
@@ -32,3 +32,5 @@ class OperatorState:
     database_reachable: bool = False
     mass_delete_blocked: str | None = None  # the reason, while protection holds deletes back
     dry_run: bool = False
+    # When this process started: liveness gives the first sync a grace period from here.
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
