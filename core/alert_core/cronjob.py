@@ -81,7 +81,23 @@ def _env(settings: Settings) -> list[dict[str, Any]]:
         {"name": "ALERT_STATE_SCHEMA", "value": settings.state_schema},
         {"name": "ALERT_LOG_FORMAT", "value": "json"},
         {"name": "ALERT_LOG_LEVEL", "value": settings.log_level},
+        *_http_env(settings),
     ]
+
+
+def _http_env(settings: Settings) -> list[dict[str, Any]]:
+    """The http executor's settings; nothing when unused, so other CronJobs' hashes stay put."""
+    if settings.http_url is None:
+        return []
+    env: list[dict[str, Any]] = [
+        {"name": "ALERT_HTTP_URL", "value": settings.http_url},
+        {"name": "ALERT_HTTP_TIMEOUT_SECONDS", "value": str(settings.http_timeout_seconds)},
+    ]
+    if settings.http_token_secret_name is not None:
+        # The token only ever travels as a Secret reference, never as a value in the CronJob.
+        secret = {"name": settings.http_token_secret_name, "key": settings.http_token_secret_key}
+        env.append({"name": "ALERT_HTTP_TOKEN", "valueFrom": {"secretKeyRef": secret}})
+    return env
 
 
 def _pod_spec(alert: Alert, settings: Settings) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alert_core.version import __version__
@@ -50,9 +50,16 @@ class Settings(BaseSettings):
     runner_image: str = f"ghcr.io/alert-operator/alert-runner:{__version__}"
     runner_image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = "IfNotPresent"
     runner_service_account: str = "alert-runner"
-    database_secret_name: str = "alert-operator-database"
-    database_secret_key: str = "url"
+    database_secret_name: str = "alert-operator-database"  # noqa: S105 (a name, not a secret)
+    database_secret_key: str = "url"  # noqa: S105
     executor: str = "record"
+    # The runner's `http` executor: where it POSTs, how long it waits, and the optional bearer
+    # token (in the pod from the Secret named here; never a literal value in the CronJob).
+    http_url: str | None = None
+    http_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    http_token: SecretStr | None = None
+    http_token_secret_name: str | None = None
+    http_token_secret_key: str = "token"  # noqa: S105
 
     # --- Job defaults -----------------------------------------------------------------------
     concurrency_policy: Literal["Forbid", "Allow", "Replace"] = "Forbid"
@@ -96,10 +103,17 @@ class Settings(BaseSettings):
             raise ValueError("must be a SQL identifier: a letter or _, then letters, digits, _")
         return value
 
-    @field_validator("database_secret_name", "runner_service_account")
+    @field_validator("http_url")
     @classmethod
-    def _dns_name(cls, value: str) -> str:
-        if not DNS_SUBDOMAIN.match(value):
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("database_secret_name", "runner_service_account", "http_token_secret_name")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is not None and not DNS_SUBDOMAIN.match(value):
             raise ValueError("must be a Kubernetes name: lower-case letters, digits, '-' and '.'")
         return value
 
