@@ -32,5 +32,6 @@ class OperatorState:
     database_reachable: bool = False
     mass_delete_blocked: str | None = None  # the reason, while protection holds deletes back
     dry_run: bool = False
+    full_syncs: int = 0  # full syncs completed since start (tests and /status wait on it)
     # When this process started: liveness gives the first sync a grace period from here.
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -1,0 +1,325 @@
+"""The operator's end-to-end harness: a Kubernetes API emulator over HTTP and the real operator.
+
+- :class:`Emulator`: ``kmock.KubernetesEmulator`` serving ``batch/v1`` cronjobs and jobs and
+  ``v1`` events on 127.0.0.1, in a thread with its own event loop (so that the operator's loop,
+  the emulator's loop and the test never block one another). Tests talk to it over real HTTP
+  (so that watch streams see their changes) and read its objects and requests.
+- :class:`OperatorProcess`: the real operator (``alert_operator.main.operate``: kopf's event loop
+  with our handlers) in a thread, logged in through a kubeconfig that points at the emulator.
+- A real PostgreSQL per test (``database_url`` from tests/conftest.py).
+
+Known limits of the emulator (the operator is written for a real API server): it ignores label
+and field selectors, assigns no uid/resourceVersion, replays every object as ADDED when a watch
+starts, does no validation or garbage collection, and an injected error still changes its state.
+
+Observability's tests may reuse ``emulator``, ``operator_factory``, ``db`` and ``wait_for``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import kmock
+import pytest
+
+from alert_core.settings import Settings
+from alert_operator.state import OperatorState
+
+NAMESPACE = "alerts"
+CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
+JOBS = kmock.resource("batch", "v1", "jobs")
+EVENTS = kmock.resource("", "v1", "events")
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+T = TypeVar("T")
+
+
+def wait_for(
+    condition: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Poll until ``condition()`` is truthy and return it; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Emulator:
+    """A Kubernetes API emulator on its own thread and event loop."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._stack: list[Any] = []
+        self.handler: Any = None
+        self.url = ""
+
+    def start(self) -> None:
+        self._thread.start()
+        self.call(self._start())
+
+    async def _start(self) -> None:
+        handler = kmock.KubernetesEmulator()
+        verbs = {"get", "list", "watch", "create", "patch", "delete"}
+        for resource, kind in ((CRONJOBS, "CronJob"), (JOBS, "Job"), (EVENTS, "Event")):
+            handler.resources[resource] = kmock.ResourceInfo(
+                kind=kind, singular=kind.lower(), namespaced=True, verbs=verbs
+            )
+        await handler.__aenter__()
+        server = kmock.Server(handler)
+        await server.__aenter__()
+        self._stack = [server, handler]
+        self.handler = handler
+        self.url = str(server.url).rstrip("/")
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            for item in self._stack:
+                await item.__aexit__(None, None, None)
+
+        try:
+            self.call(_stop(), timeout=10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+
+    def call(self, coro: Awaitable[T], timeout: float = 10) -> T:
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
+        return future.result(timeout)
+
+    def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the emulator's loop (its state is only touched from there)."""
+
+        async def _call() -> T:
+            return fn()
+
+        return self.call(_call())
+
+    # --- reading --------------------------------------------------------------------------
+    def objects(self, resource: Any = CRONJOBS) -> dict[str, dict[str, Any]]:
+        """Live (not deleted) objects of a resource in the namespace, by name."""
+
+        def _read() -> dict[str, dict[str, Any]]:
+            found = {}
+            for (res, namespace, name), obj in self.handler.objects.items():
+                if res == resource and namespace == NAMESPACE and not obj.deleted:
+                    found[name] = json.loads(json.dumps(obj.raw))
+            return found
+
+        return self.run(_read)
+
+    def cronjobs(self) -> dict[str, dict[str, Any]]:
+        return self.objects(CRONJOBS)
+
+    def requests(self) -> list[tuple[str, str]]:
+        """Every request so far as (METHOD, path)."""
+        return self.run(lambda: [(str(r.method.value).upper(), r.url.path) for r in self.handler])
+
+    def writes(self, since: int = 0) -> list[tuple[str, str]]:
+        """Write requests (POST/PATCH/PUT/DELETE) among the requests from index ``since`` on,
+        events excluded (they are reports, not changes of the cluster's schedules)."""
+        return [
+            (method, path)
+            for method, path in self.requests()[since:]
+            if method in WRITE_METHODS and "/events" not in path
+        ]
+
+    # --- acting as a person with kubectl -------------------------------------------------------
+    def http(self, method: str, path: str, body: Any = None, content_type: str = "") -> int:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", content_type or "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def cronjob_path(self, name: str = "") -> str:
+        base = f"/apis/batch/v1/namespaces/{NAMESPACE}/cronjobs"
+        return f"{base}/{name}" if name else base
+
+    def create_cronjob(self, body: dict[str, Any]) -> int:
+        return self.http("POST", self.cronjob_path(), body)
+
+    def patch_cronjob(self, name: str, patch: dict[str, Any]) -> int:
+        return self.http("PATCH", self.cronjob_path(name), patch, "application/merge-patch+json")
+
+    def delete_cronjob(self, name: str) -> int:
+        return self.http("DELETE", self.cronjob_path(name))
+
+    # --- error injection ------------------------------------------------------------------------
+    def fail_next(self, method: str, status: int, times: int = 1) -> None:
+        """Answer the next ``times`` ``method`` requests on cronjobs with ``status``.
+
+        The emulator still applies the change behind an injected error (a known limit)."""
+
+        def _inject() -> None:
+            view = self.handler[method.lower(), CRONJOBS]
+            seen = len(list(view))
+            view[seen : seen + times] << status  # noqa: B018
+
+        self.run(_inject)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    emu = Emulator()
+    emu.start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def kubeconfig(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A kubeconfig whose current context is the emulator; the operator logs in with it."""
+    path = tmp_path / "kubeconfig.json"  # JSON is YAML
+    path.write_text(json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "emulator",
+        "clusters": [{"name": "emulator", "cluster": {"server": emulator.url}}],
+        "users": [{"name": "tester", "user": {"token": "test-token"}}],
+        "contexts": [{"name": "emulator", "context": {
+            "cluster": "emulator", "user": "tester", "namespace": NAMESPACE}}],
+    }))
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    return path
+
+
+@pytest.fixture
+def operator_settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        namespace=NAMESPACE,
+        resync_interval_seconds=60,
+        liveness_port=free_port(),
+        status_port=free_port(),
+        log_format="text",
+        log_level="DEBUG",
+        mass_delete_min=3,
+    )
+
+
+class OperatorProcess:
+    """The real operator (kopf and our handlers) running in a thread until stopped."""
+
+    def __init__(self, settings: Settings, *, kopf: bool = True) -> None:
+        self.settings = settings
+        self.state = OperatorState(dry_run=settings.dry_run)
+        self._kopf = kopf
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        from alert_operator.main import operate, operate_without_cluster
+
+        try:
+            if self._kopf:
+                asyncio.run(operate(self.settings, state=self.state, stop_flag=self._stop))
+            else:
+                asyncio.run(operate_without_cluster(self.settings, self.state, self._stop))
+        except BaseException as error:  # reported by stop()
+            self._error = error
+
+    def start(self) -> OperatorProcess:
+        self._thread.start()
+        return self
+
+    def wait_synced(self, count: int = 1, timeout: float = 20) -> None:
+        """Wait until ``count`` full syncs have completed since the start."""
+        wait_for(
+            lambda: self.state.full_syncs >= count or self._error,
+            timeout=timeout, what=f"{count} full sync(s)",
+        )
+        if self._error:
+            raise self._error
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        assert not self._thread.is_alive(), "the operator did not stop within 30 s"
+        if self._error is not None:
+            raise self._error
+
+
+@pytest.fixture
+def operator_factory(
+    kubeconfig: Path, operator_settings: Settings
+) -> Iterator[Callable[..., OperatorProcess]]:
+    """Start the real operator: ``operator_factory(**setting_overrides)``; stopped at teardown."""
+    started: list[OperatorProcess] = []
+
+    def _start(*, kopf: bool = True, **overrides: Any) -> OperatorProcess:
+        settings = operator_settings.model_copy(update=overrides)
+        process = OperatorProcess(settings, kopf=kopf).start()
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        if process._thread.is_alive():
+            process.stop()
+
+
+class Database:
+    """Plain SQL against the test database (the application's side of the table)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        async def _run() -> Any:
+            conn = await asyncpg.connect(self.url)
+            try:
+                return await conn.fetch(statement, *args)
+            finally:
+                await conn.close()
+
+        return asyncio.run(_run())
+
+    def add_alert(
+        self,
+        name: str = "alert",
+        frequency: dict[str, Any] | None = None,
+        *,
+        active: bool = True,
+        alert_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
+        frequency = frequency or {"type": "daily", "time": "09:00", "timezone": "UTC"}
+        alert_id = alert_id or uuid.uuid4()
+        self.execute(
+            "INSERT INTO app.alerts (id, client_id, name, frequency, is_active)"
+            " VALUES ($1, $2, $3, $4::jsonb, $5)",
+            alert_id, uuid.uuid4(), name, json.dumps(frequency), active,
+        )
+        return alert_id
+
+
+@pytest.fixture
+def db(database_url: str) -> Database:
+    return Database(database_url)
