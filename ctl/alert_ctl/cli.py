@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from alert_ctl.cron_cmd import cron
+from alert_ctl.history_cmd import history
 from alert_ctl.migrate_cmd import migrate
+from alert_ctl.pause_cmd import pause_alerts, resume_alerts
 from alert_ctl.render_cmd import render
 
 app = typer.Typer(
@@ -18,6 +20,9 @@ app = typer.Typer(
 app.command()(cron)
 app.command()(migrate)
 app.command()(render)
+app.command("pause")(pause_alerts)
+app.command("resume")(resume_alerts)
+app.command()(history)
 
 
 def main() -> None:

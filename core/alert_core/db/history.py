@@ -1,0 +1,124 @@
+"""Reading runs back from ``alert_runs``: an alert's history, last runs, one run by Job name.
+
+Read-only; the runner and the operator write the rows (see alert_core.db.runs).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alert_core.db.tables import state_tables
+from alert_core.settings import Settings
+
+MAX_HISTORY = 10_000
+FINISHED_STATUSES = frozenset({"succeeded", "failed", "skipped"})
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of ``alert_runs`` as alertctl shows it."""
+
+    alert_id: uuid.UUID
+    job_name: str
+    trigger: str
+    scheduled_for: datetime | None
+    status: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    created_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def moment(self) -> datetime | None:
+        """When the run happened, for ordering: scheduled time, else start, else row creation."""
+        return self.scheduled_for or self.started_at or self.created_at
+
+
+def _select(settings: Settings) -> Select[Any]:
+    table = state_tables(settings.state_schema).runs
+    return select(
+        table.c.alert_id,
+        table.c.job_name,
+        table.c.trigger,
+        table.c.scheduled_for,
+        table.c.status,
+        table.c.attempts,
+        table.c.started_at,
+        table.c.finished_at,
+        table.c.error,
+        table.c.created_at,
+    )
+
+
+def _record(row: Any) -> RunRecord:
+    return RunRecord(*row)
+
+
+def _order_key(settings: Settings):  # type: ignore[no-untyped-def]
+    table = state_tables(settings.state_schema).runs
+    # Manual runs have no scheduled time: they sort by when they started.
+    return func.coalesce(table.c.scheduled_for, table.c.started_at, table.c.created_at)
+
+
+async def alert_history(
+    conn: AsyncConnection, settings: Settings, alert_id: uuid.UUID, limit: int
+) -> list[RunRecord]:
+    """The alert's newest ``limit`` runs, newest first."""
+    table = state_tables(settings.state_schema).runs
+    statement = (
+        _select(settings)
+        .where(table.c.alert_id == alert_id)
+        .order_by(_order_key(settings).desc().nulls_last(), table.c.created_at.desc())
+        .limit(max(1, min(limit, MAX_HISTORY)))
+    )
+    return [_record(row) for row in await conn.execute(statement)]
+
+
+async def last_runs(
+    conn: AsyncConnection, settings: Settings, alert_ids: Iterable[uuid.UUID] | None = None
+) -> dict[uuid.UUID, RunRecord]:
+    """The newest run of each alert (of the given alerts, or of all)."""
+    table = state_tables(settings.state_schema).runs
+    statement = (
+        _select(settings)
+        .distinct(table.c.alert_id)
+        .order_by(
+            table.c.alert_id, _order_key(settings).desc().nulls_last(), table.c.created_at.desc()
+        )
+    )
+    if alert_ids is not None:
+        statement = statement.where(table.c.alert_id.in_(list(alert_ids)))
+    records = [_record(row) for row in await conn.execute(statement)]
+    return {record.alert_id: record for record in records}
+
+
+async def run_by_job_name(
+    conn: AsyncConnection, settings: Settings, job_name: str
+) -> RunRecord | None:
+    table = state_tables(settings.state_schema).runs
+    row = (await conn.execute(_select(settings).where(table.c.job_name == job_name))).first()
+    return None if row is None else _record(row)
+
+
+async def has_runs(conn: AsyncConnection, settings: Settings, alert_id: uuid.UUID) -> bool:
+    table = state_tables(settings.state_schema).runs
+    found = await conn.execute(select(table.c.id).where(table.c.alert_id == alert_id).limit(1))
+    return found.first() is not None

@@ -1,0 +1,88 @@
+"""``alertctl history``: an alert's runs from ``alert_runs``, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alert_core.db.alerts import get_alert
+from alert_core.db.history import MAX_HISTORY, RunRecord, alert_history, has_runs
+from alert_ctl.common import DatabaseUrlOption, NamespaceOption, settings_from
+from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
+from alert_ctl.formatting import (
+    Format,
+    FormatOption,
+    human_duration,
+    iso,
+    print_document,
+    print_table,
+    seconds,
+    short_time,
+)
+
+HEADERS = ("SCHEDULED", "TRIGGER", "STATUS", "ATTEMPTS", "DURATION", "JOB", "ERROR")
+MAX_ERROR_CELL = 120
+
+
+def run_document(run: RunRecord) -> dict[str, Any]:
+    """One run as in the JSON output (schema: alert_ctl.schemas.RUN)."""
+    return {
+        "job_name": run.job_name,
+        "trigger": run.trigger,
+        "scheduled_for": iso(run.scheduled_for),
+        "status": run.status,
+        "attempts": run.attempts,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "duration_seconds": seconds(run.duration),
+        "error": run.error,
+    }
+
+
+def _row(run: RunRecord) -> list[object]:
+    error = run.error if run.error is None else run.error[:MAX_ERROR_CELL]
+    when = short_time(run.scheduled_for) if run.scheduled_for else short_time(run.moment)
+    return [when, run.trigger, run.status, run.attempts, human_duration(run.duration),
+            run.job_name, error]
+
+
+def history(
+    alert_id: Annotated[str, typer.Argument(metavar="ALERT_ID", help="the alert (UUID)")],
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_HISTORY, help="newest N runs")
+    ] = 20,
+    output: FormatOption = Format.table,
+    database_url: DatabaseUrlOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """The alert's runs: scheduled time, trigger, status, attempts, duration, error."""
+    settings = settings_from(database_url=database_url, namespace=namespace)
+    wanted = parse_alert_id(alert_id)
+
+    async def work(conn: AsyncConnection) -> tuple[str | None, list[RunRecord]]:
+        alert = await get_alert(conn, settings, wanted)
+        # A deleted alert's runs stay readable; an id seen nowhere is a typo.
+        if alert is None and not await has_runs(conn, settings, wanted):
+            raise UnknownAlertsError([wanted])
+        return (None if alert is None else alert.name), await alert_history(
+            conn, settings, wanted, limit
+        )
+
+    name, runs = with_connection(settings, work)
+    if output is not Format.table:
+        print_document(
+            {
+                "alert_id": str(wanted),
+                "alert_name": name,
+                "runs": [run_document(run) for run in runs],
+            },
+            output,
+        )
+        return
+    title = f"{name or '(deleted alert)'} ({wanted})"
+    if not runs:
+        typer.echo(f"{title}: no runs yet")
+        return
+    print_table(HEADERS, [_row(run) for run in runs], title=title)

@@ -1,0 +1,139 @@
+"""``alertctl pause`` / ``alertctl resume``: the old scheduler's /stop and /start, per alert or all.
+
+A pause is a row in ``alert_pauses`` (who, when, why), not a change to a CronJob: the planner
+reads the table and suspends the CronJob, so a pause survives every re-sync and operator restart.
+The table's trigger notifies a running operator, which applies the change within a moment.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import uuid
+from typing import Annotated
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alert_core.db.pauses import GLOBAL_PAUSE_UUID, load_pause_records, pause, resume
+from alert_core.settings import Settings
+from alert_ctl.common import (
+    EXIT_USAGE,
+    DatabaseUrlOption,
+    NamespaceOption,
+    fail,
+    settings_from,
+)
+from alert_ctl.dbaccess import (
+    UnknownAlertsError,
+    existing_alert_ids,
+    parse_alert_id,
+    with_connection,
+)
+
+AlertIdsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="[ALERT_ID]...", help="the alerts (UUIDs)", show_default=False),
+]
+AllOption = Annotated[bool, typer.Option("--all", help="every alert: the global switch")]
+APPLIED_NOTE = (
+    "the operator applies this within seconds (NOTIFY); without a running operator,"
+    " `alertctl sync` applies it"
+)
+
+
+def current_user() -> str:
+    """Who runs alertctl: $USER, else the OS account, else 'unknown' (e.g. a pod's bare uid)."""
+    name = os.environ.get("USER") or os.environ.get("USERNAME")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = ""
+    return name or "unknown"
+
+
+def _targets(alert_ids: list[str] | None, everything: bool, verb: str) -> list[uuid.UUID]:
+    if everything and alert_ids:
+        fail(f"give alert ids or --all, not both (alertctl {verb} --help)", EXIT_USAGE)
+    if everything:
+        return [GLOBAL_PAUSE_UUID]
+    if not alert_ids:
+        fail(f"no alert given: name alert ids or use --all (alertctl {verb} --help)", EXIT_USAGE)
+    ids = [parse_alert_id(text) for text in alert_ids]
+    if GLOBAL_PAUSE_UUID in ids:
+        fail(f"{GLOBAL_PAUSE_UUID} is reserved for the global switch: use --all", EXIT_USAGE)
+    return list(dict.fromkeys(ids))
+
+
+def pause_alerts(
+    alert_ids: AlertIdsArgument = None,
+    everything: AllOption = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="why (stored with the pause)")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="who pauses [default: $USER]", show_default=False)
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Pause alerts (their CronJobs are suspended) until `alertctl resume`; --all stops all."""
+    settings = settings_from(database_url=database_url, namespace=namespace)
+    targets = _targets(alert_ids, everything, "pause")
+    who = (by or current_user()).strip() or "unknown"
+
+    async def work(conn: AsyncConnection) -> None:
+        if not everything:
+            unknown = set(targets) - await existing_alert_ids(conn, settings, targets)
+            if unknown:
+                raise UnknownAlertsError(sorted(unknown, key=str))
+        await pause(conn, settings, targets, paused_by=who, reason=reason)
+
+    with_connection(settings, work, write=True)
+    if everything:
+        typer.echo(f"paused: all alerts (global switch), by {who}")
+    else:
+        for alert_id in targets:
+            typer.echo(f"paused: {alert_id}, by {who}")
+    typer.echo(f"note: {APPLIED_NOTE}", err=True)
+
+
+def _resume(settings: Settings, targets: list[uuid.UUID], everything: bool) -> set[uuid.UUID]:
+    async def work(conn: AsyncConnection) -> set[uuid.UUID]:
+        if not everything:
+            known = await existing_alert_ids(conn, settings, targets)
+            # A pause may outlive its alert: lifting it must stay possible.
+            known |= set(await load_pause_records(conn, settings)) & set(targets)
+            unknown = set(targets) - known
+            if unknown:
+                raise UnknownAlertsError(sorted(unknown, key=str))
+        return await resume(conn, settings, targets)
+
+    return with_connection(settings, work, write=True)
+
+
+def resume_alerts(
+    alert_ids: AlertIdsArgument = None,
+    everything: AllOption = False,
+    database_url: DatabaseUrlOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Lift pauses; --all lifts the global switch (alerts paused one by one stay paused)."""
+    settings = settings_from(database_url=database_url, namespace=namespace)
+    targets = _targets(alert_ids, everything, "resume")
+    lifted = _resume(settings, targets, everything)
+    for alert_id in targets:
+        label = "all alerts (global switch)" if alert_id == GLOBAL_PAUSE_UUID else str(alert_id)
+        state = "resumed" if alert_id in lifted else "was not paused"
+        typer.echo(f"{state}: {label}")
+    if everything:
+        remaining = len(with_connection(settings, lambda conn: load_pause_records(conn, settings)))
+        if remaining:
+            typer.echo(
+                f"note: {remaining} alert(s) stay paused one by one"
+                " (see `alertctl status`; resume them by id)",
+                err=True,
+            )
+    if lifted:
+        typer.echo(f"note: {APPLIED_NOTE}", err=True)
