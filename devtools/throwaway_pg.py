@@ -35,7 +35,7 @@ FAST_UNSAFE_OPTIONS = {
 }
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(RuntimeError):  # noqa: N818 (public name used by the tests)
     pass
 
 

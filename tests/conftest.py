@@ -34,7 +34,7 @@ def _with_database(url: str, database: str) -> str:
 async def _reachable(url: str) -> bool:
     try:
         conn = await asyncpg.connect(url, timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await conn.close()
     return True
@@ -73,7 +73,7 @@ def pg_server_url() -> Iterator[str]:
     if given:
         given = given.replace("postgresql+asyncpg://", "postgresql://")
         if not asyncio.run(_reachable(given)):
-            pytest.fail(f"TEST_DATABASE_URL/DATABASE_URL is set but no server answers there")
+            pytest.fail("TEST_DATABASE_URL/DATABASE_URL is set but no server answers there")
         asyncio.run(_prepare_templates(given))
         yield given
         return

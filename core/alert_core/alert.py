@@ -6,7 +6,15 @@ import uuid
 from dataclasses import dataclass
 
 from alert_core.db.alerts import AlertRow
-from alert_core.frequency import Cron, Daily, FrequencyError, Hourly, Monthly, Weekly, parse_frequency
+from alert_core.frequency import (
+    Cron,
+    Daily,
+    FrequencyError,
+    Hourly,
+    Monthly,
+    Weekly,
+    parse_frequency,
+)
 
 MAX_NAME_LENGTH = 1024
 

@@ -27,7 +27,14 @@ from pydantic import (
 
 from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
 
-TIME_OF_DAY = re.compile(r"^(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])$")
+# \Z, not $: "$" would also accept a trailing newline.
+TIME_OF_DAY = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])\Z")
+# Kubernetes' own check of spec.timeZone, per '/'-separated part (batch validation).
+ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}\Z")
+# Files in the zoneinfo directory that are not IANA zone names.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Local"})
+# Checked before the items are: a hostile 100,000-element list fails at once, in one line.
+MAX_LIST_LENGTH = 100
 DEFAULT_TIMEZONE = "UTC"
 MAX_FIRE_TIMES = 1000
 
@@ -55,8 +62,15 @@ class _Frequency(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _iana_zone(cls, value: str) -> str:
-        if value != "UTC" and value not in _known_zones():
-            raise ValueError(f"unknown timezone {value[:64]!r} (use an IANA name such as Europe/Paris)")
+        parts = value.split("/")
+        if value != "UTC" and (
+            value in NOT_ZONES
+            or value not in _known_zones()
+            or not all(ZONE_PART.match(part) and part not in (".", "..") for part in parts)
+        ):
+            raise ValueError(
+                f"unknown timezone {value[:64]!r} (use an IANA name such as Europe/Paris)"
+            )
         try:
             zone(value)
         except (ZoneInfoNotFoundError, ValueError):
@@ -78,7 +92,7 @@ class _AtTime(_Frequency):
     @field_validator("time")
     @classmethod
     def _time_of_day(cls, value: str) -> str:
-        if not TIME_OF_DAY.match(value):
+        if not TIME_OF_DAY.match(value):  # match() anchors at the start, \Z at the end
             raise ValueError(f"{value[:32]!r} is not a time of day HH:MM (00:00 to 23:59)")
         return value
 
@@ -95,6 +109,12 @@ def _sorted_unique(values: list[int]) -> list[int]:
     if not values:
         raise ValueError("must list at least one day")
     return sorted(set(values))
+
+
+def _bounded_list(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > MAX_LIST_LENGTH:
+        raise ValueError(f"too many entries ({len(value)}; at most {MAX_LIST_LENGTH})")
+    return value
 
 
 class Hourly(_AtTime):
@@ -121,9 +141,9 @@ class Weekly(_AtTime):
     """Every listed weekday; 0 = Sunday … 6 = Saturday, 7 is read as Sunday."""
 
     type: Literal["weekly"]
-    day_of_week: Annotated[
-        list[Annotated[StrictInt, Field(ge=0, le=7)]], Field(alias="dayOfWeek", max_length=8)
-    ]
+    day_of_week: Annotated[list[Annotated[StrictInt, Field(ge=0, le=7)]], Field(alias="dayOfWeek")]
+
+    _bounded = field_validator("day_of_week", mode="before")(_bounded_list)
 
     @field_validator("day_of_week")
     @classmethod
@@ -139,8 +159,10 @@ class Monthly(_AtTime):
 
     type: Literal["monthly"]
     day_of_month: Annotated[
-        list[Annotated[StrictInt, Field(ge=1, le=31)]], Field(alias="dayOfMonth", max_length=31)
+        list[Annotated[StrictInt, Field(ge=1, le=31)]], Field(alias="dayOfMonth")
     ]
+
+    _bounded = field_validator("day_of_month", mode="before")(_bounded_list)
 
     @field_validator("day_of_month")
     @classmethod
@@ -174,6 +196,7 @@ class Cron(_Frequency):
         return False
 
 
+TYPES = frozenset({"hourly", "daily", "weekly", "monthly", "cron"})
 Frequency = Annotated[Hourly | Daily | Weekly | Monthly | Cron, Field(discriminator="type")]
 _ADAPTER: TypeAdapter[Hourly | Daily | Weekly | Monthly | Cron] = TypeAdapter(Frequency)
 
@@ -181,14 +204,14 @@ _ADAPTER: TypeAdapter[Hourly | Daily | Weekly | Monthly | Cron] = TypeAdapter(Fr
 def _describe(error: ValidationError) -> str:
     problems = []
     for problem in error.errors(include_url=False)[:3]:
-        location = ".".join(str(part) for part in problem["loc"] if part not in {
-            "hourly", "daily", "weekly", "monthly", "cron"})
+        location = ".".join(str(part) for part in problem["loc"] if part not in TYPES)
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "union_tag_invalid":
             message = "unknown type; expected one of hourly, daily, weekly, monthly, cron"
             location = "type"
         elif problem["type"] == "union_tag_not_found":
-            message, location = "missing; expected one of hourly, daily, weekly, monthly, cron", "type"
+            message = "missing; expected one of hourly, daily, weekly, monthly, cron"
+            location = "type"
         elif problem["type"] == "model_attributes_type":
             message, location = "must be a JSON object", "frequency"
         problems.append(f"{location or 'frequency'}: {message}")

@@ -76,44 +76,48 @@ def _number(text: str, bounds: _Bounds) -> int:
     lowered = text.lower()
     if lowered in bounds.names:
         return bounds.names[lowered]
-    if not text.isdigit():
-        raise CronSyntaxError(f"{bounds.name}: {text!r} is not a number")
+    # ASCII only: str.isdigit() also accepts digits of other scripts, which Go's Atoi rejects.
+    if not (text.isascii() and text.isdigit()):
+        raise CronSyntaxError(f"{bounds.name}: {text[:16]!r} is not a number")
     return int(text)
 
 
+def _start_end(low_high: str, bounds: _Bounds) -> tuple[int, int, int]:
+    """``*``/``?``, ``N`` or ``N-M`` → (start, end, star bit)."""
+    parts = low_high.split("-")
+    if parts[0] in ("*", "?"):
+        return bounds.low, bounds.high, STAR_BIT
+    start = _number(parts[0], bounds)
+    if len(parts) == 1:
+        return start, start, 0
+    if len(parts) == 2:
+        return start, _number(parts[1], bounds), 0
+    raise CronSyntaxError(f"{bounds.name}: too many hyphens in {low_high[:32]!r}")
+
+
 def _range_bits(expr: str, bounds: _Bounds) -> int:
+    """robfig's ``getRange``: one element of a comma-separated field, as bits."""
     range_and_step = expr.split("/")
-    low_and_high = range_and_step[0].split("-")
-    extra = 0
-    if low_and_high[0] in ("*", "?"):
-        start, end, extra = bounds.low, bounds.high, STAR_BIT
-    else:
-        start = _number(low_and_high[0], bounds)
-        if len(low_and_high) == 1:
-            end = start
-        elif len(low_and_high) == 2:
-            end = _number(low_and_high[1], bounds)
-        else:
-            raise CronSyntaxError(f"{bounds.name}: too many hyphens in {expr!r}")
-    if len(range_and_step) == 1:
-        step = 1
-    elif len(range_and_step) == 2:
-        if not range_and_step[1].isdigit():
-            raise CronSyntaxError(f"{bounds.name}: step {range_and_step[1]!r} is not a number")
-        step = int(range_and_step[1])
-        if len(low_and_high) == 1:  # "N/step" means "N-max/step"
+    if len(range_and_step) > 2:
+        raise CronSyntaxError(f"{bounds.name}: too many slashes in {expr[:32]!r}")
+    start, end, extra = _start_end(range_and_step[0], bounds)
+    step = 1
+    if len(range_and_step) == 2:
+        text = range_and_step[1]
+        if not (text.isascii() and text.isdigit()):
+            raise CronSyntaxError(f"{bounds.name}: step {text[:16]!r} is not a number")
+        step = int(text)
+        if "-" not in range_and_step[0]:  # "N/step" means "N-max/step"
             end = bounds.high
         if step > 1:
             extra = 0
-    else:
-        raise CronSyntaxError(f"{bounds.name}: too many slashes in {expr!r}")
     if start < bounds.low:
         raise CronSyntaxError(f"{bounds.name}: {start} is below {bounds.low}")
     if end > bounds.high:
         hint = " (use 0 for Sunday)" if bounds is _FIELDS[4] and end == 7 else ""
         raise CronSyntaxError(f"{bounds.name}: {end} is above {bounds.high}{hint}")
     if start > end:
-        raise CronSyntaxError(f"{bounds.name}: range {expr!r} starts after it ends")
+        raise CronSyntaxError(f"{bounds.name}: range {expr[:32]!r} starts after it ends")
     if step == 0:
         raise CronSyntaxError(f"{bounds.name}: step must be at least 1")
     bits = 0
@@ -142,15 +146,37 @@ def parse_cron(expression: str) -> CronSchedule:
         raise CronSyntaxError("a TZ= or CRON_TZ= prefix is not allowed; use the timezone field")
     if text.startswith("@"):
         if text not in MACROS:
-            raise CronSyntaxError(f"unknown macro {text!r} (known: {', '.join(MACROS)})")
+            if text.startswith("@every"):
+                raise CronSyntaxError("@every is not supported; write a five-field expression")
+            raise CronSyntaxError(f"unknown macro {text[:32]!r} (known: {', '.join(MACROS)})")
         text = MACROS[text]
     fields = text.split()
     if len(fields) != len(_FIELDS):
-        raise CronSyntaxError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
+        raise CronSyntaxError(
+            f"expected 5 fields (minute hour day month weekday), got {len(fields)}"
+        )
     minute, hour, dom, month, dow = (
         _field_bits(field, bounds) for field, bounds in zip(fields, _FIELDS, strict=True)
     )
-    return CronSchedule(minute, hour, dom, month, dow)
+    schedule = CronSchedule(minute, hour, dom, month, dow)
+    if not _some_day_exists(schedule):
+        # robfig accepts it, but Next finds nothing and the CronJob would never run.
+        raise CronSyntaxError("never fires: none of the selected months has that day of month")
+    return schedule
+
+
+_LONGEST_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _some_day_exists(s: CronSchedule) -> bool:
+    """False only for day-of-month/month pairs that never happen, such as 30 February."""
+    if s.dom & STAR_BIT or not s.dow & STAR_BIT:
+        return True  # any day matches, or weekdays alone can match (cron's OR rule)
+    return any(
+        s.month & (1 << month) and s.dom & ((1 << (last + 1)) - 2)
+        for month, last in enumerate(_LONGEST_MONTH)
+        if month
+    )
 
 
 def go_date(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,6 +74,8 @@ class Settings(BaseSettings):
     runner_memory_request: Quantity = "64Mi"
     runner_cpu_limit: Quantity = "500m"
     runner_memory_limit: Quantity = "256Mi"
+    # Minutes over which fixed-minute schedules are spread, per alert (0 = off): see spread.py.
+    schedule_spread_minutes: Annotated[int, Field(ge=0, le=60)] = 0
 
     # --- operator ---------------------------------------------------------------------------
     resync_interval_seconds: Annotated[float, Field(gt=0)] = 300.0
@@ -94,6 +97,11 @@ class Settings(BaseSettings):
     def _known_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(DATABASE_SCHEMES):
             raise ValueError("must start with postgresql://, postgres:// or postgresql+asyncpg://")
+        if value is not None:
+            try:  # the value itself is never echoed: it may hold a password
+                urlsplit(value).port  # noqa: B018 (raises on a malformed host or port)
+            except ValueError:
+                raise ValueError("not a valid URL (malformed host or port)") from None
         return value
 
     @field_validator("alerts_schema", "alerts_table", "state_schema")
@@ -156,8 +164,10 @@ def describe_validation_error(error: ValidationError) -> str:
     parts = []
     for problem in error.errors():
         name = ".".join(str(part) for part in problem["loc"]) or "settings"
-        env_name = "DATABASE_URL" if name == "database_url" else f"ALERT_{name.upper()}"
-        parts.append(f"{env_name}: {problem['msg']}")
+        # From the environment the location is the alias DATABASE_URL, from a flag database_url.
+        env_name = "DATABASE_URL" if name.lower() == "database_url" else f"ALERT_{name.upper()}"
+        message = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{env_name}: {message}")
     return "invalid settings: " + "; ".join(parts)
 
 

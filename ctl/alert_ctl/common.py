@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import asyncpg
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from alert_core.settings import Settings, SettingsError, load_settings
 
@@ -56,10 +59,21 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+# Anything shaped like scheme://user:password@host, wherever a driver might echo it.
+_URL_WITH_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s@/]*@")
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+
+
 def describe_database_error(error: BaseException) -> str:
     """A one-line reason that never contains the URL or its password."""
     original = getattr(error, "orig", None) or error
     text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    text = _URL_WITH_CREDENTIALS.sub("<url>@", text)
     return f"database unreachable or failing: {type(original).__name__}: {text}"[:300]
 
 

@@ -13,7 +13,10 @@ from alert_ctl.common import EXIT_USAGE, Output, OutputOption, fail, print_json
 
 def cron(
     frequency_json: Annotated[
-        str, typer.Argument(metavar="FREQUENCY_JSON", help="e.g. '{\"type\": \"daily\", \"time\": \"09:00\"}'")
+        str,
+        typer.Argument(
+            metavar="FREQUENCY_JSON", help='e.g. \'{"type": "daily", "time": "09:00"}\''
+        ),
     ],
     next_count: Annotated[
         int, typer.Option("--next", min=0, max=1000, help="how many fire times to show")

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from alert_core.db.migrate import migrate as run_migrations
-from alert_ctl.common import DatabaseUrlOption, describe_database_error, fail, run_async, settings_from
+from alert_ctl.common import (
+    DATABASE_ERRORS,
+    EXIT_USAGE,
+    DatabaseUrlOption,
+    describe_database_error,
+    fail,
+    run_async,
+    settings_from,
+)
 
 
 def migrate(
@@ -21,9 +28,9 @@ def migrate(
     """Create or upgrade alert_runs, alert_instances and the trigger (idempotent)."""
     settings = settings_from(database_url=database_url)
     if not settings.database_url:
-        fail("DATABASE_URL: not set (give --database-url or set DATABASE_URL)", 2)
+        fail("DATABASE_URL: not set (give --database-url or set DATABASE_URL)", EXIT_USAGE)
     try:
         run_async(lambda: run_migrations(settings, install_trigger=not no_trigger))
-    except (OSError, SQLAlchemyError) as error:
+    except DATABASE_ERRORS as error:
         fail(describe_database_error(error))
     typer.echo("migrated" + (" (no trigger)" if no_trigger else ""))

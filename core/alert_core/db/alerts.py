@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_core.db.tables import alerts_table
@@ -27,7 +27,7 @@ class AlertRow:
     is_active: bool
 
 
-def _select(settings: Settings):  # type: ignore[no-untyped-def]
+def _select(settings: Settings) -> Select[Any]:
     table = alerts_table(settings.alerts_schema, settings.alerts_table)
     return select(
         table.c.id, table.c.client_id, table.c.name, table.c.frequency, table.c.is_active

@@ -38,16 +38,25 @@ $$"""
 
 
 def _trigger_statements(settings: Settings) -> list[str]:
-    table = f'"{settings.alerts_schema}"."{settings.alerts_table}"'
+    """Create the triggers when missing. Never DROP + CREATE on every run: DROP TRIGGER takes
+    an ACCESS EXCLUSIVE lock on the application's table, and a deploy should not do that."""
+    schema, name = settings.alerts_schema, settings.alerts_table
+    table = f'"{schema}"."{name}"'
     function = f'"{settings.state_schema}".notify_alert_change()'
-    return [
-        f"DROP TRIGGER IF EXISTS {TRIGGER_NAME} ON {table}",
-        f"CREATE TRIGGER {TRIGGER_NAME} AFTER INSERT OR UPDATE OR DELETE ON {table}"
-        f" FOR EACH ROW EXECUTE FUNCTION {function}",
-        f"DROP TRIGGER IF EXISTS {TRUNCATE_TRIGGER_NAME} ON {table}",
-        f"CREATE TRIGGER {TRUNCATE_TRIGGER_NAME} AFTER TRUNCATE ON {table}"
-        f" FOR EACH STATEMENT EXECUTE FUNCTION {function}",
-    ]
+    statements = []
+    # Identifiers are safe to interpolate: Settings only accepts plain SQL identifiers.
+    for trigger, when in (
+        (TRIGGER_NAME, "AFTER INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW"),
+        (TRUNCATE_TRIGGER_NAME, "AFTER TRUNCATE ON {table} FOR EACH STATEMENT"),
+    ):
+        statements.append(f"""
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '{trigger}'
+                 AND tgrelid = '{table}'::regclass) THEN
+    CREATE TRIGGER {trigger} {when.format(table=table)} EXECUTE FUNCTION {function};
+  END IF;
+END $$""")  # noqa: S608
+    return statements
 
 
 def _upgrade(connection: Connection, settings: Settings, install_trigger: bool) -> None:
