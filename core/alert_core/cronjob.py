@@ -9,6 +9,7 @@ from typing import Any
 from alert_core.alert import Alert
 from alert_core.exitcodes import PERMANENT_ERROR
 from alert_core.settings import Settings
+from alert_core.spread import spread_cron
 from alert_core.version import __version__
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
@@ -186,7 +187,7 @@ def desired_cronjob(alert: Alert, settings: Settings, *, paused: bool = False) -
             "annotations": {NAME_ANNOTATION: alert.name},
         },
         "spec": {
-            "schedule": alert.frequency.to_cron(),
+            "schedule": spread_cron(alert.frequency, alert.id, settings.schedule_spread_minutes),
             "timeZone": alert.frequency.timezone,
             "suspend": paused or not alert.is_active,
             "concurrencyPolicy": settings.concurrency_policy,
