@@ -151,7 +151,7 @@ class Emulator:
         request = urllib.request.Request(self.url + path, data=data, method=method)
         request.add_header("Content-Type", content_type or "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:
                 return int(response.status)
         except urllib.error.HTTPError as error:
             return int(error.code)
@@ -178,7 +178,7 @@ class Emulator:
         def _inject() -> None:
             view = self.handler[method.lower(), CRONJOBS]
             seen = len(list(view))
-            view[seen : seen + times] << status  # noqa: B018
+            view[seen : seen + times] << status
 
         self.run(_inject)
 

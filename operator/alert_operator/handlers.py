@@ -1,0 +1,208 @@
+"""The operator's moving parts and the thin kopf handlers that drive them.
+
+:class:`Runtime` owns the engine, the API client, the reconciler, the periodic full sync and
+the change feed; it runs the same with kopf (``operate``) or without a cluster (dry-run quick
+start). The kopf handlers only forward: login -> the API client, CronJob events -> the
+reconciler, Job events -> the run recorder, probe -> liveness, cleanup -> shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL
+from alert_core.db.engine import make_engine
+from alert_core.settings import Settings
+from alert_operator.changefeed import ChangeFeed
+from alert_operator.events import EventRecorder
+from alert_operator.kube import HttpKubeApi, KubeApi, is_managed
+from alert_operator.reconciler import Reconciler
+from alert_operator.state import OperatorState
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_ERROR_SECONDS = (2.0, 5.0, 10.0, 30.0, 60.0)
+SHUTDOWN_GRACE_SECONDS = 20.0
+MANAGED_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
+
+
+@dataclass
+class Runtime:
+    """Everything one operator process runs; kept in kopf's memo as ``memo.runtime``."""
+
+    settings: Settings
+    state: OperatorState
+    engine: AsyncEngine | None = None
+    api: KubeApi | None = None
+    reconciler: Reconciler | None = None
+    events: EventRecorder | None = None
+    jobs: Any = None  # observability's JobOutcomeRecorder, when present
+    status: Any = None  # observability's StatusServer, when present
+    logged_in: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self, api: KubeApi) -> None:
+        """Build the parts around ``api`` and start the periodic sync and the change feed."""
+        self.api = api
+        self.engine = make_engine(self.settings)
+        self.events = EventRecorder(api, self.settings)
+        self.reconciler = Reconciler(self.settings, self.engine, api, self.state, self.events)
+        self.jobs = _optional_jobs(self.engine, self.settings, self.events)
+        feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)
+        self.tasks = [
+            asyncio.create_task(self._resync_loop(), name="alert-operator-resync"),
+            asyncio.create_task(feed.run(), name="alert-operator-changefeed"),
+        ]
+
+    async def start_status(self) -> None:
+        self.status = await _optional_status(self.settings, self.state, self.engine)
+
+    async def _on_change(self, alert_id: uuid.UUID | None) -> None:
+        assert self.reconciler is not None
+        if alert_id is None:  # TRUNCATE or a request for everything
+            self.reconciler.full_sync_wanted.set()
+        else:
+            await self.reconciler.sync_alert(alert_id)
+
+    async def _on_reconnect(self) -> None:
+        # Notifications may have been lost while the connection was down.
+        assert self.reconciler is not None
+        self.reconciler.full_sync_wanted.set()
+
+    async def _resync_loop(self) -> None:
+        assert self.reconciler is not None
+        reconciler, failures = self.reconciler, 0
+        while True:
+            reconciler.full_sync_wanted.clear()
+            try:
+                result = await reconciler.full_sync()
+            except Exception:  # a bug must not stop the schedule keeper for good
+                log.exception("full sync crashed")
+                result = None
+            if result is not None and result.ok:
+                failures, wait = 0, self.settings.resync_interval_seconds
+            else:
+                wait = RETRY_AFTER_ERROR_SECONDS[min(failures, len(RETRY_AFTER_ERROR_SECONDS) - 1)]
+                wait = min(wait, self.settings.resync_interval_seconds)
+                failures += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reconciler.full_sync_wanted.wait(), timeout=wait)
+
+    async def stop(self) -> None:
+        """Stop listening and syncing; let the writes in flight finish; release everything."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.reconciler is not None:
+            await self.reconciler.applier.drain(SHUTDOWN_GRACE_SECONDS)
+        if self.status is not None:
+            await self.status.stop()
+        if isinstance(self.api, HttpKubeApi):
+            await self.api.close()
+        if self.engine is not None:
+            await self.engine.dispose()
+        log.info("alert-operator stopped")
+
+
+def _optional_jobs(engine: AsyncEngine, settings: Settings, events: EventRecorder) -> Any:
+    try:
+        from alert_operator import jobs  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+    return jobs.JobOutcomeRecorder(engine, settings, events)
+
+
+async def _optional_status(settings: Settings, state: OperatorState, engine: Any) -> Any:
+    try:
+        from alert_operator import status  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+    server = status.StatusServer(settings, state, engine)
+    await server.start()
+    return server
+
+
+def liveness_problem(state: OperatorState, settings: Settings) -> str | None:
+    try:
+        from alert_operator import status  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None if state.database_reachable or state.full_syncs == 0 else "database down"
+    problem: str | None = status.liveness_problem(state, settings)
+    return problem
+
+
+# --- kopf handlers ------------------------------------------------------------------------------
+
+def _runtime(memo: Any) -> Runtime:
+    runtime: Runtime = memo.runtime
+    return runtime
+
+
+async def on_startup(memo: Any, **_: Any) -> None:
+    runtime = _runtime(memo)
+    log.info("alert-operator starting in namespace %s%s", runtime.settings.namespace,
+             " (dry-run: nothing will be written)" if runtime.settings.dry_run else "")
+    await runtime.start_status()
+
+
+async def on_login(memo: Any, **kwargs: Any) -> Any:
+    """kopf's own logins: the pod's service account, else the kubeconfig's current context."""
+    connection = kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+    if connection is None:
+        raise kopf.LoginError("no Kubernetes credentials: no service account and no kubeconfig")
+    runtime = _runtime(memo)
+    if runtime.api is None:
+        runtime.start(HttpKubeApi(connection))
+    runtime.logged_in.set()
+    return connection
+
+
+async def on_cronjob_event(*, memo: Any, event: Any, **_: Any) -> None:
+    runtime = _runtime(memo)
+    raw = dict(event.get("object") or {})
+    if runtime.reconciler is None or not is_managed(raw):  # the label, checked again here
+        return
+    await runtime.reconciler.on_cronjob_event(event.get("type"), raw)
+
+
+async def on_job_event(*, memo: Any, event: Any, **_: Any) -> None:
+    runtime = _runtime(memo)
+    raw = dict(event.get("object") or {})
+    if runtime.jobs is None or not is_managed(raw) or event.get("type") == "DELETED":
+        return
+    await runtime.jobs.handle(raw)
+
+
+def on_probe(memo: Any, **_: Any) -> str:
+    runtime = _runtime(memo)
+    problem = liveness_problem(runtime.state, runtime.settings)
+    if problem:
+        raise RuntimeError(problem)  # kopf answers the liveness probe with an error
+    return "ok"
+
+
+async def on_cleanup(memo: Any, **_: Any) -> None:
+    await _runtime(memo).stop()
+
+
+def build_registry() -> kopf.OperatorRegistry:
+    """Our handlers in a registry of their own (no import-time global state)."""
+    registry = kopf.OperatorRegistry()
+    kopf.on.startup(registry=registry)(on_startup)
+    kopf.on.login(registry=registry)(on_login)
+    kopf.on.cleanup(registry=registry)(on_cleanup)
+    kopf.on.probe(id="alert-operator", registry=registry)(on_probe)
+    # on.event handlers add no finalizers and no annotations to the objects they watch.
+    kopf.on.event("batch", "v1", "cronjobs", labels=MANAGED_LABELS, registry=registry)(
+        on_cronjob_event
+    )
+    kopf.on.event("batch", "v1", "jobs", labels=MANAGED_LABELS, registry=registry)(on_job_event)
+    return registry

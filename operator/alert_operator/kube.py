@@ -1,0 +1,241 @@
+"""The few Kubernetes API calls the operator makes: a small interface and its aiohttp client.
+
+Every call names the (group, resource, verb) it needs and is refused unless
+:data:`alert_operator.permissions.OPERATOR_RULES` grants it, so the client and the RBAC Role
+cannot drift apart. Errors are typed: :class:`RetryableApiError` (409, 429, 5xx, connection
+problems: worth another try) and :class:`PermanentApiError` (422, 403, ...: the same request
+would fail again); 404 is :class:`NotFoundError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import aiohttp
+
+from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL, MANAGED_SELECTOR
+from alert_operator.metrics import API_ERRORS
+from alert_operator.permissions import allowed
+
+Body = dict[str, Any]
+LIST_PAGE_SIZE = 500
+REQUEST_TIMEOUT_SECONDS = 30.0
+MERGE_PATCH = "application/merge-patch+json"
+RETRYABLE_STATUSES = frozenset({409, 429}) | frozenset(range(500, 600))
+
+
+class ApiError(Exception):
+    """An answer other than 2xx (``status`` 0 = no answer: the connection failed)."""
+
+    def __init__(self, verb: str, status: int, reason: str, message: str) -> None:
+        super().__init__(f"{verb}: HTTP {status} {reason}: {message}"[:500])
+        self.verb, self.status, self.reason, self.message = verb, status, reason, message
+
+
+class RetryableApiError(ApiError):
+    """409 (conflict, or an object still terminating), 429, 5xx, or no answer at all."""
+
+
+class PermanentApiError(ApiError):
+    """422 (invalid object), 403 (not allowed), 400...: retrying the same request cannot help."""
+
+
+class NotFoundError(PermanentApiError):
+    """404: the object (or the namespace) does not exist."""
+
+
+class ForbiddenCallError(PermissionError):
+    """A call the operator's declared permissions do not include (a bug, never sent)."""
+
+
+def is_managed(body: Mapping[str, Any]) -> bool:
+    """Our managed-by label, checked client-side (a server may ignore a selector)."""
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    return bool(labels.get(MANAGED_BY_LABEL) == MANAGED_BY)
+
+
+class KubeApi(Protocol):
+    """What the reconciler, the applier and the recorders need from the cluster."""
+
+    async def list_managed_cronjobs(self, namespace: str) -> list[Body]: ...
+
+    async def get_cronjob(self, namespace: str, name: str) -> Body | None: ...
+
+    async def create_cronjob(self, namespace: str, body: Body) -> Body: ...
+
+    async def patch_cronjob(self, namespace: str, name: str, patch: Body) -> Body: ...
+
+    async def delete_cronjob(
+        self, namespace: str, name: str, *, propagation: str = "Background"
+    ) -> None: ...
+
+    async def list_managed_jobs(self, namespace: str) -> list[Body]: ...
+
+    async def create_event(self, namespace: str, body: Body) -> None: ...
+
+
+def _error(verb: str, status: int, text: str) -> ApiError:
+    reason, message = "", text[:300]
+    try:
+        status_body = json.loads(text)
+        reason = str(status_body.get("reason") or "")
+        message = str(status_body.get("message") or "")[:300]
+    except (ValueError, AttributeError):
+        pass
+    API_ERRORS.labels(verb=verb, status=str(status)).inc()
+    if status == 404:
+        return NotFoundError(verb, status, reason, message)
+    if status in RETRYABLE_STATUSES:
+        return RetryableApiError(verb, status, reason, message)
+    return PermanentApiError(verb, status, reason, message)
+
+
+class HttpKubeApi:
+    """:class:`KubeApi` over aiohttp, from kopf's ``ConnectionInfo`` (server, CA, token, certs).
+
+    kopf's own login (service account in a pod, else the kubeconfig) produces the ConnectionInfo;
+    its ``as_ssl_context()`` and ``as_http_headers()`` cover CA data/path, ``insecure``, client
+    certificates and keys, bearer tokens and basic auth.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        self.server = str(connection.server).rstrip("/")
+        connector = aiohttp.TCPConnector(limit=64, ssl=connection.as_ssl_context())
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={**connection.as_http_headers(), "User-Agent": "alert-operator"},
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
+            trust_env=bool(getattr(connection, "trust_env", False)),
+        )
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def _request(
+        self,
+        permission: tuple[str, str, str],
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Body | None = None,
+        content_type: str = "application/json",
+    ) -> Body:
+        group, resource, verb = permission
+        if not self._allows(group, resource, verb):
+            what = f"{verb} {group or 'core'}/{resource}"
+            raise ForbiddenCallError(f"{what} is not in OPERATOR_RULES")
+        data = None if body is None else json.dumps(body)
+        headers = {"Content-Type": content_type} if data is not None else {}
+        try:
+            async with self._session.request(
+                method, self.server + path, params=params, data=data, headers=headers
+            ) as response:
+                text = await response.text()
+                if response.status >= 300:
+                    raise _error(verb, response.status, text)
+                return dict(json.loads(text)) if text else {}
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+            API_ERRORS.labels(verb=verb, status="0").inc()
+            raise RetryableApiError(verb, 0, type(error).__name__, str(error)) from error
+
+    @staticmethod
+    def _cronjobs(namespace: str, name: str = "") -> str:
+        path = f"/apis/batch/v1/namespaces/{quote(namespace)}/cronjobs"
+        return f"{path}/{quote(name)}" if name else path
+
+    async def _list(self, resource: str, path: str) -> list[Body]:
+        """All pages (limit/continue); labels re-checked here: a server may ignore selectors."""
+        items: list[Body] = []
+        token = ""
+        while True:
+            params = {"labelSelector": MANAGED_SELECTOR, "limit": str(LIST_PAGE_SIZE)}
+            if token:
+                params["continue"] = token
+            page = await self._request(("batch", resource, "list"), "GET", path, params=params)
+            items.extend(item for item in page.get("items") or [] if is_managed(item))
+            token = str((page.get("metadata") or {}).get("continue") or "")
+            if not token:
+                return items
+
+    async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
+        return await self._list("cronjobs", self._cronjobs(namespace))
+
+    async def get_cronjob(self, namespace: str, name: str) -> Body | None:
+        try:
+            return await self._request(
+                ("batch", "cronjobs", "get"), "GET", self._cronjobs(namespace, name)
+            )
+        except NotFoundError:
+            return None
+
+    async def create_cronjob(self, namespace: str, body: Body) -> Body:
+        return await self._request(
+            ("batch", "cronjobs", "create"), "POST", self._cronjobs(namespace), body=body
+        )
+
+    async def patch_cronjob(self, namespace: str, name: str, patch: Body) -> Body:
+        return await self._request(
+            ("batch", "cronjobs", "patch"), "PATCH", self._cronjobs(namespace, name),
+            body=patch, content_type=MERGE_PATCH,
+        )
+
+    async def delete_cronjob(
+        self, namespace: str, name: str, *, propagation: str = "Background"
+    ) -> None:
+        """Delete; an object already gone (404) counts as deleted."""
+        options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
+        try:
+            await self._request(
+                ("batch", "cronjobs", "delete"), "DELETE", self._cronjobs(namespace, name),
+                body=options,
+            )
+        except NotFoundError:
+            return
+
+    async def list_managed_jobs(self, namespace: str) -> list[Body]:
+        return await self._list("jobs", f"/apis/batch/v1/namespaces/{quote(namespace)}/jobs")
+
+    async def create_event(self, namespace: str, body: Body) -> None:
+        await self._request(
+            ("", "events", "create"), "POST", f"/api/v1/namespaces/{quote(namespace)}/events",
+            body=body,
+        )
+
+    def _allows(self, group: str, resource: str, verb: str) -> bool:
+        """The operator's declared permissions; alertctl's client (alert_ctl.cluster) adds the
+        few its users need (create a Job for ``alertctl run-now``)."""
+        return allowed(group, resource, verb)
+
+
+class EmptyCluster:
+    """A cluster with no CronJobs that accepts nothing: dry-run on a machine without one."""
+
+    async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
+        return []
+
+    async def get_cronjob(self, namespace: str, name: str) -> Body | None:
+        return None
+
+    async def _refuse(self, verb: str) -> Body:
+        raise PermanentApiError(verb, 0, "NoCluster", "no cluster: dry-run only")
+
+    async def create_cronjob(self, namespace: str, body: Body) -> Body:
+        return await self._refuse("create")
+
+    async def patch_cronjob(self, namespace: str, name: str, patch: Body) -> Body:
+        return await self._refuse("patch")
+
+    async def delete_cronjob(
+        self, namespace: str, name: str, *, propagation: str = "Background"
+    ) -> None:
+        await self._refuse("delete")
+
+    async def list_managed_jobs(self, namespace: str) -> list[Body]:
+        return []
+
+    async def create_event(self, namespace: str, body: Body) -> None:
+        await self._refuse("create")

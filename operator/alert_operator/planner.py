@@ -1,0 +1,257 @@
+"""The pure planner: alerts + existing CronJobs + pauses -> the actions that make them equal.
+
+No I/O here: the reconciler reads, this decides, the applier writes. Rules:
+
+- active alert without CronJob -> ``create`` (an inactive or paused one without CronJob: nothing);
+- schedule or timezone differs -> ``recreate`` (delete with propagationPolicy Orphan, then
+  create; see :data:`RECREATE_WHY`);
+- anything else differs (spec-hash annotation, or a field edited by hand) -> ``update`` (a JSON
+  merge patch with the desired object), called ``suspend`` when it suspends the CronJob;
+- alert row gone, or a managed CronJob whose alert id is not in the table -> ``delete``; also a
+  second managed CronJob for the same alert (a copy under another name: it would run twice);
+- invalid alert (frequency not understood...) -> no action, its CronJob left as it is;
+- equal -> nothing at all (a no-op sync makes zero writes).
+
+Mass-delete protection: when the deletes exceed ``max_delete_fraction`` of the managed
+CronJobs and ``mass_delete_min``, every delete is held back (``blocked_deletes`` says why)
+unless ``confirm_mass_delete`` is set. A truncated table or a wrong DATABASE_URL must not wipe
+a cluster's schedules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from alert_core.alert import AlertError, validate_alert
+from alert_core.cronjob import (
+    ALERT_ID_LABEL,
+    HASH_ANNOTATION,
+    NAME_ANNOTATION,
+    cronjob_name,
+    desired_cronjob,
+)
+from alert_core.db.alerts import AlertRow
+from alert_core.db.pauses import Pauses
+from alert_core.settings import Settings
+from alert_operator.state import AlertState
+
+ActionKind = Literal["create", "update", "recreate", "suspend", "delete"]
+
+# Why a schedule or timezone change recreates the CronJob instead of patching it.
+# The CronJob controller starts the most recent "missed" run between status.lastScheduleTime
+# (or metadata.creationTimestamp when the CronJob never ran) and now, if it is within
+# startingDeadlineSeconds (kubernetes/kubernetes#63371). Patch "0 9 * * *" to "0 8 * * *" at
+# 08:02 and the controller sees 08:00 as missed and starts it at once: a run for a time before
+# the change. A new object has no lastScheduleTime and creationTimestamp = now, so no earlier
+# time can be missed; propagationPolicy Orphan keeps the Jobs that are running (and their
+# history, cleaned later by ttlSecondsAfterFinished) alive through the delete.
+RECREATE_WHY = "schedule/timezone changed: recreated so no run before the change is 'missed'"
+
+
+@dataclass(frozen=True)
+class Existing:
+    """What the planner needs to know about a managed CronJob in the cluster."""
+
+    name: str
+    alert_id: uuid.UUID | None  # None when the label is missing or not a UUID
+    spec_hash: str | None
+    schedule: str | None
+    time_zone: str | None
+    suspended: bool
+    created: str | None
+    body: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> Existing:
+        metadata = body.get("metadata") or {}
+        spec = body.get("spec") or {}
+        labels = metadata.get("labels") or {}
+        try:
+            alert_id: uuid.UUID | None = uuid.UUID(str(labels[ALERT_ID_LABEL]))
+        except (KeyError, ValueError):
+            alert_id = None
+        return cls(
+            name=str(metadata.get("name") or ""),
+            alert_id=alert_id,
+            spec_hash=(metadata.get("annotations") or {}).get(HASH_ANNOTATION),
+            schedule=spec.get("schedule"),
+            time_zone=spec.get("timeZone"),
+            suspended=bool(spec.get("suspend")),
+            created=metadata.get("creationTimestamp"),
+            body=body,
+        )
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    name: str
+    alert_id: uuid.UUID | None
+    reason: str
+    # create/recreate: the desired object; update/suspend: the merge patch; delete: None.
+    manifest: dict[str, Any] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    alert_id: uuid.UUID
+    name: str
+    problem: str
+    cronjob: str | None  # the CronJob left untouched, if there is one
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    invalid: list[Invalid] = field(default_factory=list)
+    alerts: list[AlertState] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # managed CronJobs without a usable id
+    blocked_deletes: str | None = None
+    held_deletes: list[Action] = field(default_factory=list)
+    managed: int = 0
+
+    def count(self, kind: ActionKind) -> int:
+        return sum(1 for action in self.actions if action.kind == kind)
+
+
+# Kubernetes rewrites resource quantities to a canonical form ("1000m" -> "1"), so comparing
+# them literally would "repair" the same CronJob forever; a changed spec-hash still updates them.
+_NOT_COMPARED = frozenset({"resources"})
+
+
+def matches(live: Any, desired: Any) -> bool:
+    """True when everything ``desired`` sets has the same value in ``live``.
+
+    Fields the API server adds (defaults, status, uid...) are ignored: only what we manage counts.
+    """
+    if isinstance(desired, Mapping):
+        if not isinstance(live, Mapping):
+            return False
+        return all(
+            key in _NOT_COMPARED or (key in live and matches(live[key], value))
+            for key, value in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(desired)
+            and all(matches(a, b) for a, b in zip(live, desired, strict=True))
+        )
+    return bool(live == desired)
+
+
+def merge_patch(desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch that sets what we manage (metadata labels/annotations and spec)."""
+    metadata = desired["metadata"]
+    return {
+        "metadata": {"labels": metadata["labels"], "annotations": metadata["annotations"]},
+        "spec": desired["spec"],
+    }
+
+
+def _state(alert_id: uuid.UUID, name: str, desired: Mapping[str, Any] | None,
+           cronjob: Literal["in sync", "drifted", "missing", "invalid", "orphan"],
+           problem: str | None = None) -> AlertState:
+    spec = (desired or {}).get("spec") or {}
+    return AlertState(
+        id=alert_id, name=name, schedule=spec.get("schedule"), timezone=spec.get("timeZone"),
+        suspended=bool(spec.get("suspend", False)), cronjob=cronjob, problem=problem,
+    )
+
+
+def _plan_alert(
+    row: AlertRow, existing: Existing | None, pauses: Pauses, settings: Settings, plan: Plan
+) -> None:
+    try:
+        alert = validate_alert(row)
+    except AlertError as error:
+        problem = str(error)
+        plan.invalid.append(Invalid(row.id, row.name, problem, existing.name if existing else None))
+        plan.alerts.append(_state(row.id, row.name, None, "invalid", problem))
+        return
+    desired = desired_cronjob(alert, settings, paused=pauses.is_paused(alert.id))
+    name = desired["metadata"]["name"]
+    suspend = bool(desired["spec"]["suspend"])
+    if existing is None:
+        if suspend:  # inactive or paused, and nothing to suspend: nothing to do
+            plan.alerts.append(_state(alert.id, alert.name, desired, "missing"))
+            return
+        plan.actions.append(Action("create", name, alert.id, "no CronJob yet", desired))
+        plan.alerts.append(_state(alert.id, alert.name, desired, "missing"))
+        return
+    if matches(existing.body, desired):
+        plan.alerts.append(_state(alert.id, alert.name, desired, "in sync"))
+        return
+    plan.alerts.append(_state(alert.id, alert.name, desired, "drifted"))
+    spec = desired["spec"]
+    if existing.schedule != spec["schedule"] or existing.time_zone != spec["timeZone"]:
+        plan.actions.append(Action("recreate", name, alert.id, RECREATE_WHY, desired))
+    elif suspend and not existing.suspended:
+        reason = "paused" if pauses.is_paused(alert.id) else "alert inactive"
+        plan.actions.append(Action("suspend", name, alert.id, reason, merge_patch(desired)))
+    else:
+        reason = ("spec changed" if existing.spec_hash != desired["metadata"]["annotations"]
+                  [HASH_ANNOTATION] else "edited by hand")
+        plan.actions.append(Action("update", name, alert.id, reason, merge_patch(desired)))
+
+
+def _guard_mass_delete(plan: Plan, settings: Settings) -> None:
+    deletes = [action for action in plan.actions if action.kind == "delete"]
+    bound = settings.max_delete_fraction * plan.managed
+    if len(deletes) <= bound or len(deletes) <= settings.mass_delete_min:
+        return
+    if settings.confirm_mass_delete:
+        return
+    plan.blocked_deletes = (
+        f"mass-delete protection: this sync would delete {len(deletes)} of {plan.managed} "
+        f"managed CronJobs (more than {settings.max_delete_fraction:.0%} and more than "
+        f"{settings.mass_delete_min}); nothing deleted. Check DATABASE_URL and the alerts "
+        "table; run with --confirm-mass-delete if this is intended"
+    )
+    plan.held_deletes = deletes
+    plan.actions = [action for action in plan.actions if action.kind != "delete"]
+
+
+def plan(
+    alerts: Iterable[AlertRow],
+    existing: Iterable[Existing],
+    pauses: Pauses,
+    settings: Settings,
+    *,
+    scope: Iterable[uuid.UUID] | None = None,
+) -> Plan:
+    """The actions that make ``existing`` equal to ``alerts``.
+
+    ``scope`` limits deletes to those alert ids (a one-alert sync must not decide about the
+    rest of the cluster from a table it did not read).
+    """
+    result = Plan()
+    by_alert: dict[uuid.UUID, Existing] = {}
+    duplicates: list[Existing] = []
+    cronjobs = sorted(existing, key=lambda item: item.name)
+    result.managed = len(cronjobs)
+    for item in cronjobs:
+        if item.alert_id is None:
+            result.unknown.append(item.name)
+        elif item.name != cronjob_name(item.alert_id):
+            duplicates.append(item)
+        else:
+            by_alert[item.alert_id] = item
+    rows = {row.id: row for row in alerts}
+    for row in rows.values():
+        _plan_alert(row, by_alert.get(row.id), pauses, settings, result)
+    allowed = None if scope is None else set(scope)
+    for alert_id, item in by_alert.items():
+        if alert_id not in rows and (allowed is None or alert_id in allowed):
+            result.actions.append(Action("delete", item.name, alert_id, "alert row gone"))
+            name = (item.body.get("metadata") or {}).get("annotations", {}).get(NAME_ANNOTATION)
+            result.alerts.append(_state(alert_id, str(name or item.name), None, "orphan"))
+    for item in duplicates:
+        if allowed is None or item.alert_id in allowed:
+            reason = f"not named {cronjob_name(item.alert_id)}: a copy would run the alert twice"
+            result.actions.append(Action("delete", item.name, item.alert_id, reason))
+    _guard_mass_delete(result, settings)
+    return result

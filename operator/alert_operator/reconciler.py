@@ -1,0 +1,331 @@
+"""Reconcile: read the table and the cluster, plan, apply, and keep the operator's state current.
+
+``full_sync`` recomputes everything (at start, every resync interval, after the change feed
+reconnects); ``sync_alert`` does one alert (a notification, a CronJob deleted or edited by
+hand). Without kopf: ``alertctl sync`` uses the same class with any :class:`KubeApi`.
+
+Ordering: a full sync runs alone (it plans from one snapshot, and a one-alert sync applied in
+the middle would be undone by that stale plan); one-alert syncs run concurrently with each
+other but never twice at once for the same alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alert_core.cronjob import cronjob_name
+from alert_core.db.alerts import get_alert, load_alerts
+from alert_core.db.pauses import load_pauses
+from alert_core.settings import Settings
+from alert_operator import metrics
+from alert_operator.applier import Applier, ApplyResult, EventSink
+from alert_operator.kube import ApiError, KubeApi, is_managed
+from alert_operator.planner import Existing, Plan, plan
+from alert_operator.state import OperatorState
+
+log = logging.getLogger(__name__)
+
+DB_TIMEOUT_SECONDS = 60.0
+LOCK_STRIPES = 256
+DB_ERRORS = (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+@dataclass
+class SyncResult:
+    ok: bool
+    error: str | None = None
+    actions: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    invalid: int = 0
+    blocked_deletes: str | None = None
+
+
+def digest(body: Mapping[str, Any]) -> str:
+    """What we manage of a live CronJob (labels, annotations, spec; not status), hashed:
+    a watch event with the digest we last saw in sync needs no reconcile."""
+    metadata = body.get("metadata") or {}
+    managed = {
+        "labels": metadata.get("labels"),
+        "annotations": metadata.get("annotations"),
+        "spec": body.get("spec"),
+    }
+    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+
+
+class _Gate:
+    """Many shared holders (one-alert syncs) or one exclusive holder (a full sync)."""
+
+    def __init__(self) -> None:
+        self._cond = asyncio.Condition()
+        self._shared = 0
+        self._exclusive = False
+
+    @contextlib.asynccontextmanager
+    async def shared(self) -> AsyncIterator[None]:
+        async with self._cond:
+            await self._cond.wait_for(lambda: not self._exclusive)
+            self._shared += 1
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._shared -= 1
+                self._cond.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        async with self._cond:
+            await self._cond.wait_for(lambda: not self._exclusive)
+            self._exclusive = True  # new shared holders wait from now on
+            await self._cond.wait_for(lambda: self._shared == 0)
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+class Reconciler:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        api: KubeApi,
+        state: OperatorState,
+        events: EventSink | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.api = api
+        self.state = state
+        self.events = events
+        self.applier = Applier(settings, api, events)
+        self._gate = _Gate()
+        self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
+        self._seen: dict[uuid.UUID, str] = {}  # alert id -> digest of its CronJob when in sync
+        self._recent_deletes: deque[float] = deque()
+        self.full_sync_wanted = asyncio.Event()  # set when a one-alert sync defers to a full one
+
+    def _lock(self, alert_id: uuid.UUID) -> asyncio.Lock:
+        return self._locks[alert_id.int % LOCK_STRIPES]
+
+    # --- full sync -------------------------------------------------------------------------
+    async def full_sync(self) -> SyncResult:
+        async with self._gate.exclusive():
+            started = time.monotonic()
+            result = await self._full_sync()
+            metrics.SYNC_DURATION.observe(time.monotonic() - started)
+            outcome = "error" if not result.ok else ("blocked" if result.blocked_deletes else "ok")
+            metrics.SYNCS.labels(scope="full", result=outcome).inc()
+            return result
+
+    async def _read_table(self) -> tuple[list[Any], Any] | str:
+        """(rows, pauses), or the error as one line: the sync stops before any write."""
+        try:
+            async with asyncio.timeout(DB_TIMEOUT_SECONDS), self.engine.connect() as conn:
+                rows = await load_alerts(conn, self.settings)
+                pauses = await load_pauses(conn, self.settings)
+        except DB_ERRORS as error:
+            self.state.database_reachable = False
+            first_line = (str(error).splitlines() or [""])[0][:300]
+            return f"database: {type(error).__name__}: {first_line}"
+        self.state.database_reachable = True
+        return rows, pauses
+
+    async def _full_sync(self) -> SyncResult:
+        table = await self._read_table()
+        if isinstance(table, str):
+            return self._failed(table)
+        rows, pauses = table
+        try:
+            live = await self.api.list_managed_cronjobs(self.settings.namespace)
+        except ApiError as error:
+            return self._failed(f"kubernetes: {error}")
+        existing = [Existing.from_body(body) for body in live]
+        the_plan = plan(rows, existing, pauses, self.settings)
+        await self._report(the_plan)
+        touched = {action.alert_id for action in the_plan.actions}
+        self._seen = {
+            item.alert_id: digest(item.body)
+            for item in existing
+            if item.alert_id is not None and item.alert_id not in touched
+        }
+        applied = await self._apply_locked(the_plan)
+        self._update_state(the_plan, applied)
+        return SyncResult(
+            ok=applied.ok,
+            error=None if applied.ok else f"{len(applied.failed)} action(s) failed",
+            actions={kind: the_plan.count(kind) for kind in
+                     ("create", "update", "recreate", "suspend", "delete")},
+            failed=applied.failed,
+            invalid=len(the_plan.invalid),
+            blocked_deletes=the_plan.blocked_deletes,
+        )
+
+    def _failed(self, error: str) -> SyncResult:
+        log.error("full sync aborted before any write: %s", error)
+        self.state.last_sync_error = error
+        return SyncResult(ok=False, error=error)
+
+    async def _apply_locked(self, the_plan: Plan) -> ApplyResult:
+        async def one(action: Any, result: ApplyResult) -> None:
+            if action.alert_id is None:
+                await self.applier.apply_one(action, result)
+                return
+            async with self._lock(action.alert_id):
+                await self.applier.apply_one(action, result)
+
+        result = ApplyResult()
+        limit = asyncio.Semaphore(self.settings.max_concurrency)
+
+        async def bounded(action: Any) -> None:
+            async with limit:
+                await one(action, result)
+
+        await asyncio.gather(*(bounded(action) for action in the_plan.actions))
+        return result
+
+    async def _report(self, the_plan: Plan) -> None:
+        for invalid in the_plan.invalid:
+            log.warning("alert %s (%s) cannot be scheduled: %s; its CronJob is left as it is",
+                        invalid.alert_id, invalid.name[:80], invalid.problem)
+            if invalid.cronjob and self.events is not None:
+                await self.events.record(invalid.cronjob, invalid.alert_id, "Warning",
+                                         "InvalidAlert", invalid.problem)
+        for name in the_plan.unknown:
+            log.warning("managed CronJob %s has no usable alert-id label: left untouched", name)
+        if the_plan.blocked_deletes:
+            log.error(the_plan.blocked_deletes)
+            if self.events is not None:
+                for action in the_plan.held_deletes[:5]:
+                    await self.events.record(action.name, action.alert_id, "Warning",
+                                             "MassDeleteBlocked", the_plan.blocked_deletes)
+
+    def _update_state(self, the_plan: Plan, applied: ApplyResult) -> None:
+        state = self.state
+        state.alerts = {alert.id: alert for alert in the_plan.alerts}
+        for action in applied.applied:
+            if action.alert_id in state.alerts and action.kind != "delete":
+                state.alerts[action.alert_id].cronjob = "in sync"
+            elif action.kind == "delete" and action.alert_id in state.alerts:
+                del state.alerts[action.alert_id]
+        for action in the_plan.actions:
+            if action.name in applied.failed and action.alert_id in state.alerts:
+                state.alerts[action.alert_id].problem = applied.failed[action.name]
+        deleted = sum(1 for action in applied.applied if action.kind == "delete")
+        created = sum(1 for action in applied.applied if action.kind == "create")
+        state.managed_cronjobs = the_plan.managed + (0 if state.dry_run else created - deleted)
+        state.mass_delete_blocked = the_plan.blocked_deletes
+        state.last_sync_error = None if applied.ok else f"{len(applied.failed)} action(s) failed"
+        state.last_sync_at = datetime.now(UTC)
+        state.full_syncs += 1
+        metrics.MANAGED_CRONJOBS.set(state.managed_cronjobs)
+        metrics.INVALID_ALERTS.set(len(the_plan.invalid))
+        metrics.MASS_DELETE_BLOCKED.set(1 if the_plan.blocked_deletes else 0)
+        metrics.LAST_SYNC_TIMESTAMP.set(time.time())
+        log.info(
+            "full sync: %d alerts, %d managed CronJobs, %d actions (%s), %d invalid%s",
+            len(the_plan.alerts), the_plan.managed, len(the_plan.actions),
+            ", ".join(f"{k} {the_plan.count(k)}" for k in
+                      ("create", "update", "recreate", "suspend", "delete") if the_plan.count(k))
+            or "none", len(the_plan.invalid),
+            "; DELETES BLOCKED" if the_plan.blocked_deletes else "",
+        )
+
+    # --- one alert -------------------------------------------------------------------------
+    async def sync_alert(self, alert_id: uuid.UUID) -> SyncResult:
+        async with self._gate.shared(), self._lock(alert_id):
+            result = await self._sync_alert(alert_id)
+        metrics.SYNCS.labels(scope="alert", result="ok" if result.ok else "error").inc()
+        return result
+
+    async def _sync_alert(self, alert_id: uuid.UUID) -> SyncResult:
+        try:
+            async with asyncio.timeout(DB_TIMEOUT_SECONDS), self.engine.connect() as conn:
+                row = await get_alert(conn, self.settings, alert_id)
+                pauses = await load_pauses(conn, self.settings)
+        except DB_ERRORS as error:
+            self.state.database_reachable = False
+            log.error("sync of alert %s aborted: database: %s", alert_id, type(error).__name__)
+            return SyncResult(ok=False, error=f"database: {type(error).__name__}")
+        name = cronjob_name(alert_id)
+        try:
+            live = await self.api.get_cronjob(self.settings.namespace, name)
+        except ApiError as error:
+            return SyncResult(ok=False, error=f"kubernetes: {error}")
+        existing = [Existing.from_body(live)] if live is not None and is_managed(live) else []
+        if live is not None and not existing:
+            log.warning("CronJob %s exists without our label: not touched", name)
+            return SyncResult(ok=False, error=f"{name} exists and is not ours")
+        the_plan = plan([row] if row else [], existing, pauses, self.settings, scope={alert_id})
+        if any(a.kind == "delete" for a in the_plan.actions) and not self._delete_allowed():
+            self.full_sync_wanted.set()
+            return SyncResult(ok=True, blocked_deletes="many one-alert deletes: full sync")
+        await self._report(the_plan)
+        if not the_plan.actions and live is not None:
+            self._seen[alert_id] = digest(live)
+        else:
+            self._seen.pop(alert_id, None)
+        applied = ApplyResult()
+        for action in the_plan.actions:
+            await self.applier.apply_one(action, applied)
+        for alert in the_plan.alerts:
+            if alert.id == alert_id and not any(a.kind == "delete" for a in applied.applied):
+                if applied.applied:
+                    alert.cronjob = "in sync"
+                alert.problem = applied.failed.get(name, alert.problem)
+                self.state.alerts[alert_id] = alert
+        if any(a.kind == "delete" for a in applied.applied):
+            self.state.alerts.pop(alert_id, None)
+        return SyncResult(ok=applied.ok, failed=applied.failed,
+                          actions={a.kind: 1 for a in the_plan.actions})
+
+    def _delete_allowed(self) -> bool:
+        """Deletes one alert at a time count too: a DELETE of many rows arrives as many
+        notifications, and must not get around mass-delete protection. Past the bound within one
+        resync interval, deletes wait for a full sync, which judges them all together."""
+        if self.settings.confirm_mass_delete:
+            return True
+        now = time.monotonic()
+        while self._recent_deletes and now - self._recent_deletes[0] > (
+            self.settings.resync_interval_seconds
+        ):
+            self._recent_deletes.popleft()
+        bound = max(self.settings.mass_delete_min,
+                    self.settings.max_delete_fraction * self.state.managed_cronjobs)
+        if len(self._recent_deletes) + 1 > bound:
+            log.warning("many alerts deleted one by one: deferring their deletes to a full sync")
+            return False
+        self._recent_deletes.append(now)
+        return True
+
+    # --- watch events ----------------------------------------------------------------------
+    async def on_cronjob_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        """A managed CronJob changed: reconcile its alert unless it is as we last saw it."""
+        if not is_managed(body):
+            return
+        alert_id = Existing.from_body(body).alert_id
+        if alert_id is None:
+            return
+        if event_type != "DELETED":
+            async with self._gate.shared():  # wait for a full sync that may be running
+                if self._seen.get(alert_id) == digest(body):
+                    return
+        await self.sync_alert(alert_id)
