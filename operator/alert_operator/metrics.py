@@ -39,7 +39,8 @@ INVALID_ALERTS = Gauge(
     registry=REGISTRY,
 )
 RUNS = Counter(
-    "alert_operator_runs", "Finished Jobs of managed CronJobs, by outcome (succeeded|failed)",
+    "alert_operator_runs",
+    "Finished Jobs of managed CronJobs, by the run's outcome (succeeded|failed|skipped)",
     ["outcome"], registry=REGISTRY,
 )
 MASS_DELETE_BLOCKED = Gauge(

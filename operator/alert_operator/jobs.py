@@ -1,0 +1,255 @@
+"""Job outcomes -> ``alert_runs``: record the runs whose runner could not.
+
+The runner records its own runs. But a pod killed for memory, an image that cannot be pulled,
+a node that disappears or a Job that hits its deadline never reach the runner's last line: the
+row stays ``running`` or does not exist at all. When a managed Job ends ``Failed``, this writes
+the failure and Kubernetes' reason into the run's row (keyed by the Job's name, like the
+runner's), and posts a Warning Event on the CronJob. A ``succeeded`` or ``skipped`` row is final
+and never changed; a ``failed`` row keeps the runner's own, more precise, error.
+
+Watch events repeat (every watch restart replays every Job): the write is idempotent, and
+each Job is counted (metric, Event) once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import case, literal_column, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alert_core.cronjob import (
+    ALERT_ID_LABEL,
+    CLIENT_ID_LABEL,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    cronjob_name,
+)
+from alert_core.db.tables import SYSTEM_USER_ID, state_tables
+from alert_core.jobname import scheduled_time_from_job_name
+from alert_core.settings import Settings
+from alert_operator.events import EventRecorder
+from alert_operator.metrics import RUNS
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = ("succeeded", "skipped")
+RUN_FAILED_REASON = "RunFailed"
+MAX_ERROR_LENGTH = 2000  # as the runner's errors
+
+
+def clip_error(message: str) -> str:
+    return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+@dataclass(frozen=True)
+class FinishedJob:
+    """What a finished managed Job says about its run."""
+
+    key: str  # uid, else namespace/name: what makes a Job "already handled"
+    job_name: str
+    cronjob_name: str
+    cronjob_uid: str | None
+    alert_id: uuid.UUID
+    client_id: uuid.UUID | None
+    failed: bool
+    reason: str
+    message: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def error(self) -> str:
+        return clip_error(f"{self.reason}: {self.message}" if self.message else self.reason)
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _owner(metadata: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    for ref in metadata.get("ownerReferences") or ():
+        if isinstance(ref, Mapping) and ref.get("kind") == "CronJob" and ref.get("name"):
+            return str(ref["name"]), (str(ref["uid"]) if ref.get("uid") else None)
+    return None, None
+
+
+def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
+    """The outcome of a managed Job that has ended (``Complete`` or ``Failed``), else None."""
+    metadata = job.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    # The watch is filtered by label on the server; checked again here, as for CronJobs.
+    if labels.get(MANAGED_BY_LABEL) != MANAGED_BY:
+        return None
+    alert_id = _uuid(labels.get(ALERT_ID_LABEL))
+    name = metadata.get("name")
+    if alert_id is None or not isinstance(name, str) or not name:
+        return None
+    status = job.get("status") or {}
+    ended = None
+    for condition in status.get("conditions") or ():
+        if (isinstance(condition, Mapping) and condition.get("status") == "True"
+                and condition.get("type") in ("Failed", "Complete")):
+            ended = condition
+            break
+    if ended is None:
+        return None
+    failed = ended["type"] == "Failed"
+    owner_name, owner_uid = _owner(metadata)
+    return FinishedJob(
+        key=str(metadata.get("uid") or f"{metadata.get('namespace', '')}/{name}"),
+        job_name=name,
+        cronjob_name=owner_name or cronjob_name(alert_id),
+        cronjob_uid=owner_uid,
+        alert_id=alert_id,
+        client_id=_uuid(labels.get(CLIENT_ID_LABEL)),
+        failed=failed,
+        reason=str(ended.get("reason") or ("Failed" if failed else "Complete")),
+        message=str(ended.get("message") or ""),
+        attempts=int(status.get("failed") or 0),
+        started_at=_time(status.get("startTime")),
+        finished_at=_time(ended.get("lastTransitionTime")) or _time(status.get("completionTime")),
+    )
+
+
+class JobOutcomeRecorder:
+    """Call :meth:`handle` for every watch event of a managed Job."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: Settings,
+        events: EventRecorder | None,
+        *,
+        remember: int = 10_000,
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._events = events
+        self._runs = state_tables(settings.state_schema).runs
+        self._remember = remember
+        self._handled: OrderedDict[str, None] = OrderedDict()
+
+    async def handle(self, job: Mapping[str, Any]) -> None:
+        info = finished_job(job)
+        if info is None or info.key in self._handled:
+            return
+        try:
+            if info.failed:
+                status, runner_wrote = await self._record_failure(info)
+            else:
+                status, runner_wrote = (await self._status(info.job_name) or "succeeded"), True
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            # Not marked handled: the next watch event of this Job (there is at least the
+            # DELETED one when its TTL ends) tries again.
+            log.warning("could not record the outcome of Job %s: %s", info.job_name,
+                        f"{type(error).__name__}: {str(error).splitlines()[0][:300]}")
+            return
+        self._mark_handled(info.key)
+        RUNS.labels(outcome=status).inc()
+        if not info.failed:
+            return
+        if status != "failed":
+            log.info("Job %s failed after its run was already %s; the run is kept as it is",
+                     info.job_name, status)
+            return
+        log.warning("run failed: Job %s: %s%s", info.job_name, info.error,
+                    "" if runner_wrote else " (the runner recorded nothing)")
+        if self._events is not None:
+            await self._events.record(
+                info.cronjob_name, info.alert_id, "Warning", RUN_FAILED_REASON,
+                _event_message(info, runner_wrote), uid=info.cronjob_uid,
+            )
+
+    async def _record_failure(self, info: FinishedJob) -> tuple[str, bool]:
+        """Upsert the failed run; its status afterwards and whether the runner had a row."""
+        runs = self._runs
+        scheduled_for = scheduled_time_from_job_name(info.job_name, info.cronjob_name)
+        now = datetime.now(UTC)
+        statement = insert(runs).values(
+            id=uuid.uuid4(),
+            alert_id=info.alert_id,
+            client_id=info.client_id,
+            job_name=info.job_name,
+            trigger="schedule" if scheduled_for else "manual",
+            scheduled_for=scheduled_for,
+            status="failed",
+            attempts=info.attempts,
+            started_at=info.started_at,
+            finished_at=info.finished_at or now,
+            error=info.error,
+            triggered_by=uuid.UUID(SYSTEM_USER_ID) if scheduled_for else None,
+            created_at=now,
+        )
+        excluded = statement.excluded
+        upsert = statement.on_conflict_do_update(
+            index_elements=[runs.c.job_name],
+            set_={
+                "status": "failed",
+                # The runner's own error (a webhook's answer...) says more than "BackoffLimit".
+                "error": case(
+                    ((runs.c.status == "failed") & runs.c.error.isnot(None), runs.c.error),
+                    else_=excluded.error,
+                ),
+                "finished_at": case(
+                    ((runs.c.status == "failed") & runs.c.finished_at.isnot(None),
+                     runs.c.finished_at),
+                    else_=excluded.finished_at,
+                ),
+                "attempts": case(
+                    (runs.c.attempts > excluded.attempts, runs.c.attempts),
+                    else_=excluded.attempts,
+                ),
+            },
+            where=runs.c.status.notin_(FINAL_STATUSES),
+        ).returning(runs.c.status, literal_column("(xmax = 0)").label("inserted"))
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(upsert)).first()
+            if row is not None:
+                return str(row.status), not bool(row.inserted)
+            final = await conn.scalar(select(runs.c.status).where(runs.c.job_name == info.job_name))
+        return str(final), True
+
+    async def _status(self, job_name: str) -> str | None:
+        async with self._engine.connect() as conn:
+            status = await conn.scalar(
+                select(self._runs.c.status).where(self._runs.c.job_name == job_name)
+            )
+        return None if status is None else str(status)
+
+    def _mark_handled(self, key: str) -> None:
+        self._handled[key] = None
+        while len(self._handled) > self._remember:
+            self._handled.popitem(last=False)
+
+
+def _event_message(info: FinishedJob, runner_wrote: bool) -> str:
+    message = f"Job {info.job_name} failed: {info.error}"
+    if not runner_wrote:
+        message += (
+            " (the runner recorded nothing: killed for memory, image not pulled, node lost,"
+            " or deadline reached before it started?)"
+        )
+    return message
