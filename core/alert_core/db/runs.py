@@ -1,0 +1,179 @@
+"""Claiming and finishing runs in ``alert_runs`` (plain asyncpg: the runner must start fast).
+
+One row per Job, keyed by the Job's name (unique per scheduled time, shared by all the pods and
+retries of that Job). Statuses: ``running`` (claimed; a pod that died hard may leave it so),
+``succeeded``, ``failed`` (``error`` says why; a retry may still succeed), ``skipped`` (``error``
+says why: alert gone, inactive, local slot already run). ``attempts`` counts the pods that
+claimed the run. ``succeeded`` and ``skipped`` are final: nothing here ever changes them.
+
+Effectively once: the runner claims the row (committed, so ``running`` is visible), then in a
+second transaction locks it (``FOR UPDATE``), re-checks it, runs the executor and marks it
+``succeeded``, so the executor's database effects and the mark commit together and a second pod
+of the same Job waits for the lock and then finds the run done.
+
+No SQLAlchemy here on purpose: importing it doubles the runner's start-up time and memory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    import asyncpg
+
+# Same value as alert_core.db.tables.SYSTEM_USER_ID (kept here to avoid importing SQLAlchemy).
+SYSTEM_USER_ID: Final = uuid.UUID("00000000-0000-0000-0000-000000000000")
+FINAL_STATUSES: Final = ("succeeded", "skipped")
+MAX_ERROR_LENGTH: Final = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RunKey:
+    """What identifies a run and is known before it is claimed."""
+
+    job_name: str
+    alert_id: uuid.UUID
+    client_id: uuid.UUID | None
+    trigger: str  # "schedule" or "manual"
+    scheduled_for: datetime | None
+    local_slot: str | None
+    pod_name: str | None
+    triggered_by: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The run's row after claiming: ``claimed`` False means it was already final."""
+
+    run_id: uuid.UUID
+    status: str
+    attempt: int
+    claimed: bool
+
+
+def local_slot(scheduled_for: datetime, timezone: str) -> str:
+    """The wall-clock minute of a scheduled time in the alert's zone, e.g.
+    ``2024-11-03T01:30 America/New_York``: equal for both runs of a repeated (fall-back) hour."""
+    local = scheduled_for.astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%dT%H:%M} {timezone}"
+
+
+def _sql(template: str, schema: str) -> str:
+    """A statement for the state schema; ``schema`` is a validated SQL identifier (Settings),
+    and every value is a bind parameter."""
+    return template.replace("@runs", f'"{schema}".alert_runs')
+
+
+def clip_error(message: str) -> str:
+    return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+_CREATE = """INSERT INTO @runs
+ (job_name, alert_id, client_id, trigger, scheduled_for, local_slot, pod_name, triggered_by,
+  status, attempts)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', 0) ON CONFLICT (job_name) DO NOTHING"""
+_TAKE_OVER = """UPDATE @runs SET status = 'running', attempts = attempts + 1, started_at = now(),
+ finished_at = NULL, error = NULL, pod_name = $2, client_id = coalesce(client_id, $3)
+ WHERE job_name = $1 AND status NOT IN ('succeeded', 'skipped') RETURNING id, status, attempts"""
+_BY_JOB = "SELECT id, status, attempts FROM @runs WHERE job_name = $1"
+_LOCK = "SELECT status FROM @runs WHERE id = $1 FOR UPDATE"
+_SLOT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+_SLOT_SUCCESS = """SELECT job_name FROM @runs WHERE alert_id = $1 AND local_slot = $2
+ AND status = 'succeeded' AND job_name <> $3 LIMIT 1"""
+_SUCCEEDED = """UPDATE @runs SET status = 'succeeded', finished_at = now(), error = NULL
+ WHERE id = $1"""
+# A final row (succeeded, skipped) is never changed: a late failure report must not undo it.
+_FINISH = """UPDATE @runs SET status = $2, finished_at = now(), error = $3
+ WHERE id = $1 AND status NOT IN ('succeeded', 'skipped')"""
+_RECORD = """INSERT INTO @runs AS r
+ (job_name, alert_id, client_id, trigger, scheduled_for, local_slot, pod_name, triggered_by,
+  status, attempts, started_at, finished_at, error)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, now(), now(), $10)
+ ON CONFLICT (job_name) DO UPDATE SET status = excluded.status, attempts = r.attempts + 1,
+ finished_at = now(), error = excluded.error, pod_name = excluded.pod_name
+ WHERE r.status NOT IN ('succeeded', 'skipped') RETURNING id"""
+
+
+def _key_args(key: RunKey) -> tuple[object, ...]:
+    return (
+        key.job_name,
+        key.alert_id,
+        key.client_id,
+        key.trigger,
+        key.scheduled_for,
+        key.local_slot,
+        key.pod_name,
+        key.triggered_by,
+    )
+
+
+async def claim_run(conn: asyncpg.Connection, schema: str, key: RunKey) -> Claim:
+    """Create or take over the Job's run: ``running``, ``attempts + 1``; or report it final.
+
+    Waits while another pod of the same Job holds the row (it is executing); when that pod
+    commits ``succeeded``, this returns the final row unclaimed.
+    """
+    async with conn.transaction():
+        await conn.execute(_sql(_CREATE, schema), *_key_args(key))
+        row = await conn.fetchrow(
+            _sql(_TAKE_OVER, schema), key.job_name, key.pod_name, key.client_id
+        )
+        if row is not None:
+            return Claim(row["id"], row["status"], row["attempts"], claimed=True)
+        final = await conn.fetchrow(_sql(_BY_JOB, schema), key.job_name)
+    assert final is not None  # inserted or present above, and we never delete rows
+    return Claim(final["id"], final["status"], final["attempts"], claimed=False)
+
+
+async def lock_run(conn: asyncpg.Connection, schema: str, run_id: uuid.UUID) -> str:
+    """Lock the run's row until the current transaction ends; its status now."""
+    return str(await conn.fetchval(_sql(_LOCK, schema), run_id))
+
+
+async def slot_taken_by(
+    conn: asyncpg.Connection, schema: str, alert_id: uuid.UUID, slot: str, job_name: str
+) -> str | None:
+    """The other Job that already succeeded in this local slot, if any.
+
+    Takes a transaction-scoped advisory lock on (alert, slot) first, so that two Jobs of one
+    slot running at once are serialised and the second sees the first's success.
+    """
+    await conn.execute(_SLOT_LOCK, f"{alert_id}/{slot}")
+    found = await conn.fetchval(_sql(_SLOT_SUCCESS, schema), alert_id, slot, job_name)
+    return None if found is None else str(found)
+
+
+async def mark_succeeded(conn: asyncpg.Connection, schema: str, run_id: uuid.UUID) -> None:
+    await conn.execute(_sql(_SUCCEEDED, schema), run_id)
+
+
+async def mark_skipped(
+    conn: asyncpg.Connection, schema: str, run_id: uuid.UUID, reason: str
+) -> None:
+    await conn.execute(_sql(_FINISH, schema), run_id, "skipped", clip_error(reason))
+
+
+async def mark_failed(
+    conn: asyncpg.Connection, schema: str, run_id: uuid.UUID, error: str
+) -> None:
+    """Record a failure, unless another pod of the Job has finished the run meanwhile."""
+    await conn.execute(_sql(_FINISH, schema), run_id, "failed", clip_error(error))
+
+
+async def record_outcome(
+    conn: asyncpg.Connection, schema: str, key: RunKey, status: str, reason: str
+) -> uuid.UUID:
+    """Record ``skipped`` or ``failed`` for a run that was never claimed (alert gone, inactive,
+    client mismatch, executor not importable); a final row is left as it is."""
+    if status not in ("skipped", "failed"):
+        raise ValueError(f"status: {status!r} is not skipped or failed")
+    run_id = await conn.fetchval(
+        _sql(_RECORD, schema), *_key_args(key), status, clip_error(reason)
+    )
+    if run_id is None:
+        run_id = await conn.fetchval(_sql(_BY_JOB, schema), key.job_name)
+    return uuid.UUID(str(run_id))

@@ -1,0 +1,340 @@
+"""One run of one alert: load it, claim the Job's run, execute, record the outcome.
+
+Returns the exit code (see :mod:`alert_core.exitcodes`): 0 succeeded or skipped, 1 retryable
+failure (the Job retries), 3 permanent error (the CronJob's podFailurePolicy fails the Job).
+Cancelling the task (SIGTERM: deadline, eviction) records ``failed`` with reason ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from alert_core.db import runs
+from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
+from alert_core.frequency import FrequencyError, parse_frequency
+from alert_core.jobname import scheduled_time_from_job_name
+from alert_core.settings import Settings
+from alert_runner.executors import (
+    AlertInfo,
+    Executor,
+    ExecutorNotFoundError,
+    PermanentError,
+    RunContext,
+    load_executor,
+)
+from alert_runner.logs import get_logger
+
+# Same as alert_core.cronjob.cronjob_name (not imported: that module pulls in SQLAlchemy).
+CRONJOB_PREFIX = "alert-"
+CONNECT_TIMEOUT_SECONDS = 10
+RECORD_TIMEOUT_SECONDS = 5
+MAX_MESSAGE_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    alert_id: uuid.UUID
+    client_id: uuid.UUID
+    job_name: str
+    pod_name: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    code: int
+    outcome: str  # succeeded | failed | skipped | already-succeeded | already-skipped
+    reason: str | None = None
+
+
+class Redactor:
+    """Turns exceptions into one-line messages without secrets (database URL, password, token)."""
+
+    def __init__(self, settings: Settings) -> None:
+        secrets: list[str] = []
+        if settings.database_url:
+            secrets += [settings.database_url, settings.asyncpg_dsn]
+            password = _password(settings.asyncpg_dsn)
+            if password:
+                secrets.append(password)
+        if settings.http_token is not None and settings.http_token.get_secret_value():
+            secrets.append(settings.http_token.get_secret_value())
+        self._secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def __call__(self, error: BaseException | str) -> str:
+        if isinstance(error, str):
+            text = error
+        elif isinstance(error, PermanentError) or type(error).__module__.startswith("alert_"):
+            text = str(error)  # our own messages are written to be read as they are
+        else:
+            text = f"{type(error).__name__}: {error}".rstrip(": ")
+        line = " ".join(text.split())  # one line, whatever the exception printed
+        for secret in self._secrets:
+            line = line.replace(secret, "***")
+        return line[:MAX_MESSAGE_LENGTH]
+
+
+def _password(dsn: str) -> str | None:
+    userinfo = dsn.partition("://")[2].rpartition("@")[0]
+    return userinfo.partition(":")[2] or None if userinfo else None
+
+
+async def _fetch_alert(
+    conn: asyncpg.Connection, settings: Settings, alert_id: uuid.UUID
+) -> AlertInfo | None:
+    # Schema and table are validated SQL identifiers (Settings); the id is a bind parameter.
+    row = await conn.fetchrow(
+        "SELECT id, client_id, name, frequency, is_active"  # noqa: S608
+        f' FROM "{settings.alerts_schema}"."{settings.alerts_table}" WHERE id = $1',
+        alert_id,
+    )
+    if row is None:
+        return None
+    frequency = row["frequency"]
+    if isinstance(frequency, str):  # json/jsonb arrive as text from asyncpg
+        frequency = json.loads(frequency)
+    return AlertInfo(row["id"], row["client_id"], row["name"] or "", frequency,
+                     bool(row["is_active"]))
+
+
+def _slot(alert: AlertInfo, scheduled_for: datetime | None) -> str | None:
+    """The local slot for daily/weekly/monthly runs; None for hourly, cron and manual runs."""
+    if scheduled_for is None:
+        return None
+    try:
+        frequency = parse_frequency(alert.frequency)
+    except FrequencyError as error:
+        # The operator keeps the old CronJob of an alert whose frequency became invalid; its
+        # runs go on, without the slot check they cannot have.
+        get_logger().warning("frequency not understood, no local-slot check: %s", error)
+        return None
+    if not frequency.per_local_slot:
+        return None
+    return runs.local_slot(scheduled_for, frequency.timezone)
+
+
+class Runner:
+    """The steps of one run, sharing the connection, the settings and the log fields."""
+
+    def __init__(self, request: RunRequest, settings: Settings, conn: asyncpg.Connection) -> None:
+        self.request = request
+        self.settings = settings
+        self.conn = conn
+        self.schema = settings.state_schema
+        self.redact = Redactor(settings)
+        self.run_id: uuid.UUID | None = None
+        self.fields: dict[str, Any] = {}
+
+    def _key(self, alert: AlertInfo | None) -> runs.RunKey:
+        cronjob = f"{CRONJOB_PREFIX}{self.request.alert_id}"
+        scheduled_for = scheduled_time_from_job_name(self.request.job_name, cronjob)
+        trigger = "manual" if scheduled_for is None else "schedule"
+        self.fields["trigger"] = trigger
+        return runs.RunKey(
+            job_name=self.request.job_name,
+            alert_id=self.request.alert_id,
+            client_id=alert.client_id if alert is not None else self.request.client_id,
+            trigger=trigger,
+            scheduled_for=scheduled_for,
+            local_slot=None if alert is None else _slot(alert, scheduled_for),
+            pod_name=self.request.pod_name,
+            # As in the old scheduler, scheduled runs are triggered by the system user; who
+            # created a manual Job is not known here.
+            triggered_by=runs.SYSTEM_USER_ID if scheduled_for is not None else None,
+        )
+
+    async def _finish_unclaimed(self, key: runs.RunKey, outcome: Outcome) -> Outcome:
+        status = "skipped" if outcome.code == SUCCESS else "failed"
+        self.run_id = await runs.record_outcome(
+            self.conn, self.schema, key, status, outcome.reason or status
+        )
+        return outcome
+
+    async def run(self, executor: Executor | ExecutorNotFoundError) -> Outcome:
+        alert = await _fetch_alert(self.conn, self.settings, self.request.alert_id)
+        key = self._key(alert)
+        if alert is None:
+            return await self._finish_unclaimed(key, Outcome(SUCCESS, "skipped", "alert not found"))
+        if alert.client_id != self.request.client_id:
+            reason = f"client id mismatch: the alert belongs to client {alert.client_id}"
+            return await self._finish_unclaimed(key, Outcome(PERMANENT_ERROR, "failed", reason))
+        if not alert.is_active:
+            return await self._finish_unclaimed(key, Outcome(SUCCESS, "skipped", "alert inactive"))
+        if isinstance(executor, ExecutorNotFoundError):
+            outcome = Outcome(PERMANENT_ERROR, "failed", self.redact(executor))
+            return await self._finish_unclaimed(key, outcome)
+
+        claim = await runs.claim_run(self.conn, self.schema, key)
+        self.run_id = claim.run_id
+        if not claim.claimed:
+            return Outcome(SUCCESS, f"already-{claim.status}", "the Job's run is already final")
+        self.fields["attempt"] = claim.attempt
+        get_logger().info("run started", extra=self.log_fields())
+        try:
+            return await self._execute(alert, key, claim.attempt, executor)
+        except PermanentError as error:
+            reason = self.redact(error)
+            await runs.mark_failed(self.conn, self.schema, claim.run_id, reason)
+            return Outcome(PERMANENT_ERROR, "failed", reason)
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            raise  # the connection is gone: nothing to record with; the caller reports it
+        except Exception as error:
+            reason = self.redact(error)
+            await runs.mark_failed(self.conn, self.schema, claim.run_id, reason)
+            return Outcome(RETRYABLE_FAILURE, "failed", reason)
+
+    async def _execute(
+        self, alert: AlertInfo, key: runs.RunKey, attempt: int, executor: Executor
+    ) -> Outcome:
+        assert self.run_id is not None
+        async with self.conn.transaction():
+            # Another pod of this Job may have finished between our claim and this lock.
+            status = await runs.lock_run(self.conn, self.schema, self.run_id)
+            if status in runs.FINAL_STATUSES:
+                return Outcome(SUCCESS, f"already-{status}", "another pod finished the run")
+            if key.local_slot is not None:
+                other = await runs.slot_taken_by(
+                    self.conn, self.schema, alert.id, key.local_slot, key.job_name
+                )
+                if other is not None:
+                    reason = f"local slot {key.local_slot} already ran in Job {other}"
+                    await runs.mark_skipped(self.conn, self.schema, self.run_id, reason)
+                    return Outcome(SUCCESS, "skipped", reason)
+            context = RunContext(
+                alert=alert,
+                run_id=self.run_id,
+                job_name=key.job_name,
+                trigger=key.trigger,
+                scheduled_for=key.scheduled_for,
+                attempt=attempt,
+                triggered_by=key.triggered_by,
+                connection=self.conn,
+                settings=self.settings,
+            )
+            result = executor(context)
+            if inspect.isawaitable(result):
+                await result
+            await runs.mark_succeeded(self.conn, self.schema, self.run_id)
+        return Outcome(SUCCESS, "succeeded")
+
+    def log_fields(self) -> dict[str, Any]:
+        return {
+            "alert_id": str(self.request.alert_id),
+            "client_id": str(self.request.client_id),
+            "job_name": self.request.job_name,
+            "run_id": None if self.run_id is None else str(self.run_id),
+            **self.fields,
+        }
+
+    async def record_interrupted(self, reason: str) -> None:
+        """Mark the claimed run ``failed`` after a cancellation, on a fresh connection if the
+        cancelled one is unusable; bounded, because the pod is about to be killed."""
+        if self.run_id is None:
+            return
+        for attempt in range(2):
+            try:
+                async with asyncio.timeout(RECORD_TIMEOUT_SECONDS):
+                    if attempt == 1:
+                        self.conn.terminate()
+                        self.conn = await connect(self.settings)
+                    await runs.mark_failed(self.conn, self.schema, self.run_id, reason)
+                return
+            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                continue
+        get_logger().error("could not record the interruption", extra=self.log_fields())
+
+
+async def connect(settings: Settings) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        settings.asyncpg_dsn,
+        timeout=CONNECT_TIMEOUT_SECONDS,
+        server_settings={"application_name": "alert-runner"},
+    )
+
+
+def _resolve_executor(spec: str) -> Executor | ExecutorNotFoundError:
+    try:
+        return load_executor(spec)
+    except ExecutorNotFoundError as error:
+        return error  # recorded against the run once the database is reachable
+
+
+class Interrupt:
+    """Set by the signal handler before it cancels the run, so that a cancellation that
+    surfaces as another error (a query cut short) is still recorded as an interruption."""
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def trigger(self, reason: str, task: asyncio.Task[Any]) -> None:
+        if self.reason is None:
+            self.reason = reason
+            task.cancel(reason)
+
+
+async def run_alert(
+    request: RunRequest, settings: Settings, interrupt: Interrupt | None = None
+) -> int:
+    """Run the alert once and log one outcome line; the process's exit code."""
+    started = time.monotonic()
+    interrupt = interrupt or Interrupt()
+    executor = _resolve_executor(settings.executor)
+    redact = Redactor(settings)
+    runner: Runner | None = None
+    try:
+        runner = Runner(request, settings, await connect(settings))
+        outcome = await runner.run(executor)
+    except asyncio.CancelledError as error:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()  # handled here: the process exits normally after recording
+        cause = interrupt.reason or (error.args[0] if error.args and error.args[0] else None)
+        outcome = _interrupted(cause or "cancelled")
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+        if interrupt.reason is not None:
+            outcome = _interrupted(interrupt.reason)
+        else:
+            outcome = Outcome(RETRYABLE_FAILURE, "failed", f"database: {redact(error)}")
+    if runner is not None:
+        if outcome.reason and outcome.reason.startswith("interrupted"):
+            await runner.record_interrupted(outcome.reason)
+        await _close(runner.conn)
+    _log_outcome(runner, request, outcome, time.monotonic() - started)
+    return outcome.code
+
+
+def _interrupted(cause: str) -> Outcome:
+    return Outcome(RETRYABLE_FAILURE, "failed", f"interrupted ({cause})")
+
+
+def _log_outcome(
+    runner: Runner | None, request: RunRequest, outcome: Outcome, duration: float
+) -> None:
+    fields: dict[str, Any] = runner.log_fields() if runner is not None else {
+        "alert_id": str(request.alert_id),
+        "client_id": str(request.client_id),
+        "job_name": request.job_name,
+        "run_id": None,
+    }
+    fields.update(outcome=outcome.outcome, exit_code=outcome.code,
+                  duration_seconds=round(duration, 3))
+    if outcome.reason:
+        fields["reason"] = outcome.reason
+    log = get_logger()
+    (log.info if outcome.code == SUCCESS else log.error)("run finished", extra=fields)
+
+
+async def _close(conn: asyncpg.Connection) -> None:
+    try:
+        async with asyncio.timeout(RECORD_TIMEOUT_SECONDS):
+            await conn.close()
+    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        conn.terminate()

@@ -1,0 +1,71 @@
+"""Fixtures for the runner: alerts in app.alerts, settings, and reading alert_runs back."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from alert_core.settings import Settings, load_settings
+from tests.runner import plugins
+
+DAILY = {"type": "daily", "time": "09:00", "timezone": "Europe/Paris"}
+
+AlertFactory = Callable[..., Awaitable[tuple[uuid.UUID, uuid.UUID]]]
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def make_alert(db: asyncpg.Connection) -> AlertFactory:
+    async def make(
+        frequency: dict[str, Any] | None = None, *, is_active: bool = True
+    ) -> tuple[uuid.UUID, uuid.UUID]:
+        client_id = uuid.uuid4()
+        alert_id = await db.fetchval(
+            "INSERT INTO app.alerts (client_id, name, frequency, is_active)"
+            " VALUES ($1, 'Morning digest', $2::jsonb, $3) RETURNING id",
+            client_id,
+            json.dumps(frequency or DAILY),
+            is_active,
+        )
+        return alert_id, client_id
+
+    return make
+
+
+@pytest.fixture
+def runner_settings(database_url: str) -> Callable[..., Settings]:
+    def build(**overrides: object) -> Settings:
+        return load_settings(database_url=database_url, **overrides)
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def _reset_calls() -> None:
+    plugins.calls.clear()
+
+
+async def run_row(db: asyncpg.Connection, job_name: str) -> asyncpg.Record:
+    row = await db.fetchrow("SELECT * FROM alert_operator.alert_runs WHERE job_name = $1", job_name)
+    assert row is not None, f"no alert_runs row for {job_name}"
+    return row
+
+
+async def instances(db: asyncpg.Connection, run_id: uuid.UUID) -> int:
+    count = await db.fetchval(
+        "SELECT count(*) FROM alert_operator.alert_instances WHERE run_id = $1", run_id
+    )
+    return int(count)

@@ -1,0 +1,43 @@
+"""Executors the runner's tests load by dotted path (``tests.runner.plugins:NAME``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alert_runner.executors import PermanentError, RunContext, record
+
+# In-process tests count executions here (one process, several runners).
+calls: list[str] = []
+
+
+async def slow_record(context: RunContext) -> None:
+    """Record, but slowly: long enough for a second pod of the same Job to arrive meanwhile."""
+    calls.append(context.job_name)
+    await asyncio.sleep(0.5)
+    await record(context)
+
+
+async def flaky(context: RunContext) -> None:
+    """Fails on the Job's first pod, succeeds on its retry."""
+    await record(context)  # rolled back with the failure: must not survive the first attempt
+    if context.attempt == 1:
+        raise RuntimeError("downstream unavailable (first attempt)")
+
+
+async def always_fails(context: RunContext) -> None:
+    await record(context)
+    raise ValueError("boom")
+
+
+def refuses(context: RunContext) -> None:
+    """A plain (not async) executor that fails for good."""
+    raise PermanentError("this alert can never run: template missing")
+
+
+async def sleeps(context: RunContext) -> None:
+    """Records, then waits far longer than any test: only a signal ends it."""
+    await record(context)
+    await asyncio.sleep(300)
+
+
+not_callable = 42
