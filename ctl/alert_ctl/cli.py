@@ -9,6 +9,8 @@ from alert_ctl.history_cmd import history
 from alert_ctl.migrate_cmd import migrate
 from alert_ctl.pause_cmd import pause_alerts, resume_alerts
 from alert_ctl.render_cmd import render
+from alert_ctl.status_cmd import status
+from alert_ctl.sync_cmd import sync
 
 app = typer.Typer(
     name="alertctl",
@@ -23,6 +25,8 @@ app.command()(render)
 app.command("pause")(pause_alerts)
 app.command("resume")(resume_alerts)
 app.command()(history)
+app.command()(status)
+app.command()(sync)
 
 
 def main() -> None:

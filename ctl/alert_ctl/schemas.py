@@ -41,3 +41,90 @@ HISTORY = _object({
     "alert_name": _OPT_STRING,  # null when the alert was deleted but its runs remain
     "runs": {"type": "array", "items": RUN},  # newest first
 })
+
+PAUSE = {
+    "oneOf": [
+        {"type": "null"},
+        _object({
+            "paused_by": _STRING,
+            "paused_at": _TIME,
+            "reason": _OPT_STRING,
+            "global": {"type": "boolean"},  # true: paused by `alertctl pause --all`
+        }),
+    ]
+}
+
+LAST_RUN = {
+    "oneOf": [
+        {"type": "null"},
+        _object({
+            key: value for key, value in RUN["properties"].items() if key != "attempts"
+        }),
+    ]
+}
+
+CRONJOB_STATES = ["in sync", "drifted", "missing", "invalid", "orphan"]
+
+STATUS_ALERT = _object({
+    "id": _UUID,
+    "name": _STRING,
+    "client_id": {"type": ["string", "null"]},
+    "is_active": {"type": "boolean"},  # the application's flag
+    # paused (alertctl pause, or pause --all) wins over suspended (is_active false).
+    "state": {"enum": ["active", "paused", "suspended"]},
+    "pause": PAUSE,
+    "schedule": {
+        "oneOf": [
+            {"type": "null"},  # the frequency is invalid: see "problem"
+            _object({"cron": _STRING, "timezone": _STRING, "description": _STRING}),
+        ]
+    },
+    "problem": _OPT_STRING,  # why the frequency is invalid
+    "next_run": _TIME,  # in the alert's timezone; null unless active and valid
+    "last_run": LAST_RUN,
+    "cronjob": _object({
+        "name": _STRING,
+        # null: the cluster could not be read ("invalid" is known from the database alone).
+        "state": {"enum": [*CRONJOB_STATES, None]},
+        "reason": _OPT_STRING,
+        "exists": {"type": ["boolean", "null"]},
+        "suspended": {"type": ["boolean", "null"]},  # the live spec.suspend
+    }),
+})
+
+STATUS = _object({
+    "namespace": _STRING,
+    "generated_at": _TIME,
+    "global_pause": PAUSE,
+    "cluster": _object({"reachable": {"type": "boolean"}, "error": _OPT_STRING}),
+    "alerts": {"type": "array", "items": STATUS_ALERT},
+    "orphans": {"type": "array", "items": _STRING},  # managed CronJobs without an alert
+})
+
+SYNC_ACTION = _object({
+    "cronjob": _STRING,
+    "alert_id": {"type": ["string", "null"]},
+    "action": {"enum": ["create", "update", "recreate", "suspend", "delete"]},
+    "reason": _STRING,
+    "result": {"enum": ["applied", "planned", "failed"]},  # planned: --dry-run
+    "error": _OPT_STRING,
+})
+
+SYNC = _object({
+    "namespace": _STRING,
+    "dry_run": {"type": "boolean"},
+    "ok": {"type": "boolean"},  # false: an action failed or deletes were held back
+    "error": _OPT_STRING,
+    "alerts": {"type": "integer", "minimum": 0},
+    "managed_cronjobs": {"type": "integer", "minimum": 0},
+    "counts": _object({
+        key: {"type": "integer", "minimum": 0}
+        for key in ("create", "update", "recreate", "suspend", "delete", "skipped_invalid")
+    }),
+    "actions": {"type": "array", "items": SYNC_ACTION},
+    "invalid": {"type": "array", "items": _object({
+        "alert_id": _UUID, "name": _STRING, "problem": _STRING, "cronjob": _OPT_STRING,
+    })},
+    "blocked_deletes": _OPT_STRING,  # mass-delete protection's reason
+    "held_deletes": {"type": "array", "items": _STRING},
+})

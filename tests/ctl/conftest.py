@@ -41,9 +41,10 @@ class Result:
         return json.loads(self.stdout)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """No settings or cluster from the developer's shell leak into a test."""
+    """No settings or cluster from the developer's shell leak into a test (autouse: it runs
+    before the fixtures that set KUBECONFIG)."""
     for name in ("DATABASE_URL", "TEST_DATABASE_URL", "ALERT_NAMESPACE", "KUBECONFIG", "USER"):
         monkeypatch.delenv(name, raising=False)
     # No ~/.kube/config either: kopf's kubeconfig login falls back to it.

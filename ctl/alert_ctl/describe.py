@@ -1,0 +1,32 @@
+"""A cron expression in words (cron-descriptor), e.g. "At 10:00, only on Monday"."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cron_descriptor import ExpressionDescriptor, Options
+
+# The macros Kubernetes accepts, as five fields (cron-descriptor knows only the fields).
+MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+@lru_cache(maxsize=4096)
+def describe_cron(expression: str) -> str:
+    """Words for ``expression``; the expression itself when cron-descriptor cannot read it."""
+    options = Options()
+    options.use_24hour_time_format = True
+    options.verbose = False
+    try:
+        return str(
+            ExpressionDescriptor(MACROS.get(expression, expression), options).get_description()
+        )
+    except Exception:  # a description is a nicety: never fail status for it
+        return expression

@@ -1,0 +1,261 @@
+"""``alertctl status``: one row per alert, from the database and (when reachable) the cluster.
+
+The old ``GET /scheduler/status``. The CronJob column comes from the operator's own planner
+(alert_operator.planner.plan): the same comparison the operator makes, so "drifted" here is
+exactly what the next sync would repair. Compare with the operator's settings (runner image,
+namespace...: the same ALERT_* variables), or every CronJob looks drifted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alert_core.alert import AlertError, validate_alert
+from alert_core.cronjob import cronjob_name
+from alert_core.db.alerts import AlertRow, load_alerts
+from alert_core.db.history import RunRecord, last_runs
+from alert_core.db.pauses import GLOBAL_PAUSE_UUID, PauseRecord, Pauses, load_pause_records
+from alert_core.frequency import next_fire_times, now_utc
+from alert_core.settings import Settings
+from alert_ctl.cluster import ClusterUnavailableError, connect
+from alert_ctl.common import DatabaseUrlOption, NamespaceOption, settings_from
+from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
+from alert_ctl.describe import describe_cron
+from alert_ctl.formatting import (
+    Format,
+    FormatOption,
+    human_duration,
+    iso,
+    note,
+    print_document,
+    print_table,
+    seconds,
+    short_time,
+)
+from alert_operator.kube import ApiError
+from alert_operator.planner import Existing, plan
+from alert_operator.state import AlertState
+
+HEADERS = ("NAME", "ID", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "CRONJOB")
+
+
+@dataclass
+class Snapshot:
+    """What the database says (always) and the cluster says (when it answered)."""
+
+    rows: list[AlertRow]
+    pauses: dict[uuid.UUID, PauseRecord]
+    runs: dict[uuid.UUID, RunRecord]
+    cronjobs: list[dict[str, Any]] | None = None  # None: the cluster could not be read
+    cluster_error: str | None = None
+    filtered: bool = False
+    states: dict[uuid.UUID, AlertState] = field(default_factory=dict)
+    orphans: list[str] = field(default_factory=list)
+
+
+def _pause_doc(record: PauseRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {"paused_by": record.paused_by, "paused_at": iso(record.paused_at),
+            "reason": record.reason, "global": record.is_global}
+
+
+def _last_run_doc(run: RunRecord | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {"job_name": run.job_name, "trigger": run.trigger,
+            "scheduled_for": iso(run.scheduled_for), "status": run.status,
+            "started_at": iso(run.started_at), "finished_at": iso(run.finished_at),
+            "duration_seconds": seconds(run.duration), "error": run.error}
+
+
+def _cronjob_doc(
+    row: AlertRow, snapshot: Snapshot, problem: str | None, live: dict[str, Any] | None
+) -> dict[str, Any]:
+    state = snapshot.states.get(row.id)
+    if problem is not None:
+        name, status, reason = cronjob_name(row.id), "invalid", problem
+    elif state is None:  # the cluster was not read
+        name, status, reason = cronjob_name(row.id), None, None
+    else:
+        name, status, reason = cronjob_name(row.id), state.cronjob, None
+    suspended = None if live is None else bool((live.get("spec") or {}).get("suspend"))
+    return {"name": name, "state": status, "reason": reason,
+            "exists": None if snapshot.cronjobs is None else live is not None,
+            "suspended": suspended}
+
+
+def alert_document(row: AlertRow, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
+    """One alert as in the JSON output (schema: alert_ctl.schemas.STATUS_ALERT)."""
+    pause = snapshot.pauses.get(row.id) or snapshot.pauses.get(GLOBAL_PAUSE_UUID)
+    state = "paused" if pause else ("active" if row.is_active else "suspended")
+    schedule: dict[str, Any] | None = None
+    problem: str | None = None
+    next_run: datetime | None = None
+    try:
+        alert = validate_alert(row)
+    except AlertError as error:
+        problem = str(error)
+    else:
+        cron = alert.frequency.to_cron()
+        schedule = {"cron": cron, "timezone": alert.frequency.timezone,
+                    "description": describe_cron(cron)}
+        if state == "active":
+            upcoming = next_fire_times(alert.frequency, now, 1)
+            next_run = upcoming[0] if upcoming else None
+    live = None
+    if snapshot.cronjobs is not None:
+        wanted = cronjob_name(row.id)
+        live = next((body for body in snapshot.cronjobs
+                     if (body.get("metadata") or {}).get("name") == wanted), None)
+    return {
+        "id": str(row.id),
+        "name": row.name,
+        "client_id": None if row.client_id is None else str(row.client_id),
+        "is_active": row.is_active,
+        "state": state,
+        "pause": _pause_doc(pause),
+        "schedule": schedule,
+        "problem": problem,
+        "next_run": iso(next_run),
+        "last_run": _last_run_doc(snapshot.runs.get(row.id)),
+        "cronjob": _cronjob_doc(row, snapshot, problem, live),
+    }
+
+
+def status_document(snapshot: Snapshot, settings: Settings) -> dict[str, Any]:
+    """The whole JSON output (schema: alert_ctl.schemas.STATUS)."""
+    now = now_utc()
+    return {
+        "namespace": settings.namespace,
+        "generated_at": iso(now),
+        "global_pause": _pause_doc(snapshot.pauses.get(GLOBAL_PAUSE_UUID)),
+        "cluster": {"reachable": snapshot.cronjobs is not None,
+                    "error": snapshot.cluster_error},
+        "alerts": [alert_document(row, snapshot, now) for row in snapshot.rows],
+        "orphans": snapshot.orphans,
+    }
+
+
+async def _read_database(
+    settings: Settings, conn: AsyncConnection, alert_id: uuid.UUID | None,
+    client_id: uuid.UUID | None,
+) -> Snapshot:
+    rows = await load_alerts(conn, settings)
+    filtered = alert_id is not None or client_id is not None
+    if alert_id is not None:
+        rows = [row for row in rows if row.id == alert_id]
+        if not rows:
+            raise UnknownAlertsError([alert_id])
+    if client_id is not None:
+        rows = [row for row in rows if row.client_id == client_id]
+    rows.sort(key=lambda row: (row.name.lower(), str(row.id)))
+    pauses = await load_pause_records(conn, settings)
+    runs = await last_runs(conn, settings, None if not filtered else [row.id for row in rows])
+    return Snapshot(rows, pauses, runs, filtered=filtered)
+
+
+async def read_cluster(settings: Settings, snapshot: Snapshot) -> None:
+    """Fill in the cluster's side, or say why it is missing (never raises for that)."""
+    try:
+        async with connect() as api:
+            snapshot.cronjobs = await api.list_managed_cronjobs(settings.namespace)
+    except (ClusterUnavailableError, ApiError) as error:
+        snapshot.cluster_error = str(error)[:300]
+        return
+    existing = [Existing.from_body(body) for body in snapshot.cronjobs]
+    if snapshot.filtered:
+        ids = {row.id for row in snapshot.rows}
+        existing = [item for item in existing if item.alert_id in ids]
+    pauses = Pauses(GLOBAL_PAUSE_UUID in snapshot.pauses,
+                    frozenset(snapshot.pauses) - {GLOBAL_PAUSE_UUID})
+    result = plan(snapshot.rows, existing, pauses, settings)
+    snapshot.states = {state.id: state for state in result.alerts if state.cronjob != "orphan"}
+    if not snapshot.filtered:
+        known = {row.id for row in snapshot.rows}
+        snapshot.orphans = sorted(
+            item.name for item in existing if item.alert_id is None or item.alert_id not in known
+        )
+
+
+def _time_cell(value: str | None) -> str:
+    return "-" if value is None else short_time(datetime.fromisoformat(value))
+
+
+def _last_run_cell(last: dict[str, Any] | None) -> str:
+    if last is None:
+        return "never"
+    duration = last["duration_seconds"]
+    return " ".join([
+        _time_cell(last["scheduled_for"] or last["started_at"]),
+        last["status"],
+        human_duration(None if duration is None else timedelta(seconds=duration)),
+    ])
+
+
+def _table_row(alert: dict[str, Any]) -> list[object]:
+    schedule = alert["schedule"]
+    when = "invalid" if schedule is None else (
+        f"{schedule['cron']} {schedule['timezone']} ({schedule['description']})")
+    cronjob = alert["cronjob"]
+    cron_text = cronjob["state"] or "?"
+    if cronjob["reason"]:
+        cron_text += f": {cronjob['reason']}"
+    state = alert["state"]
+    if alert["pause"] is not None and alert["pause"]["reason"]:
+        state += f" ({alert['pause']['reason']})"
+    return [alert["name"], alert["id"], when, state, _time_cell(alert["next_run"]),
+            _last_run_cell(alert["last_run"]), cron_text]
+
+
+def _print_table(document: dict[str, Any]) -> None:
+    print_table(HEADERS, [_table_row(alert) for alert in document["alerts"]],
+                title=f"alerts (namespace {document['namespace']})")
+    if document["global_pause"] is not None:
+        pause = document["global_pause"]
+        note(f"ALL alerts are paused (by {pause['paused_by']}, {pause['reason'] or 'no reason'});"
+             " `alertctl resume --all` lifts it")
+    if not document["cluster"]["reachable"]:
+        note(f"cluster columns missing (CRONJOB shows '?'): {document['cluster']['error']}")
+    if document["orphans"]:
+        note(f"{len(document['orphans'])} managed CronJob(s) without an alert (the next sync"
+             f" deletes them): {', '.join(document['orphans'][:5])}")
+    if not document["alerts"]:
+        note("no alerts")
+
+
+def status(
+    alert: Annotated[
+        str | None, typer.Option("--alert", help="only this alert (UUID)", show_default=False)
+    ] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="only this client's alerts (UUID)",
+                                 show_default=False)
+    ] = None,
+    output: FormatOption = Format.table,
+    database_url: DatabaseUrlOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """One row per alert: schedule, state, next and last run, CronJob in sync or not."""
+    settings = settings_from(database_url=database_url, namespace=namespace)
+    alert_id = None if alert is None else parse_alert_id(alert)
+    client_id = None if client is None else parse_alert_id(client)
+
+    async def work(conn: AsyncConnection) -> Snapshot:
+        snapshot = await _read_database(settings, conn, alert_id, client_id)
+        await read_cluster(settings, snapshot)
+        return snapshot
+
+    document = status_document(with_connection(settings, work), settings)
+    if output is Format.table:
+        _print_table(document)
+    else:
+        print_document(document, output)
+        if not document["cluster"]["reachable"]:
+            note(f"cluster columns missing: {document['cluster']['error']}")
