@@ -85,6 +85,9 @@ def _cronjob_doc(
         name, status, reason = cronjob_name(row.id), None, None
     else:
         name, status, reason = cronjob_name(row.id), state.cronjob, None
+        if status == "missing" and state.suspended:  # the planner creates none while suspended
+            paused = row.id in snapshot.pauses or GLOBAL_PAUSE_UUID in snapshot.pauses
+            reason = "none needed while " + ("paused" if paused else "inactive")
     suspended = None if live is None else bool((live.get("spec") or {}).get("suspend"))
     return {"name": name, "state": status, "reason": reason,
             "exists": None if snapshot.cronjobs is None else live is not None,

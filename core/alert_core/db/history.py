@@ -97,15 +97,17 @@ async def last_runs(
 ) -> dict[uuid.UUID, RunRecord]:
     """The newest run of each alert (of the given alerts, or of all)."""
     table = state_tables(settings.state_schema).runs
-    statement = (
-        _select(settings)
-        .distinct(table.c.alert_id)
-        .order_by(
-            table.c.alert_id, _order_key(settings).desc().nulls_last(), table.c.created_at.desc()
-        )
+    # row_number() rather than DISTINCT ON: the latter's SQLAlchemy spelling differs by version.
+    newest = func.row_number().over(
+        partition_by=table.c.alert_id,
+        order_by=(_order_key(settings).desc().nulls_last(), table.c.created_at.desc()),
     )
+    inner = _select(settings).add_columns(newest.label("newest"))
     if alert_ids is not None:
-        statement = statement.where(table.c.alert_id.in_(list(alert_ids)))
+        inner = inner.where(table.c.alert_id.in_(list(alert_ids)))
+    ranked = inner.subquery()
+    statement = select(*[ranked.c[column.name] for column in _select(settings).selected_columns])
+    statement = statement.where(ranked.c.newest == 1)
     records = [_record(row) for row in await conn.execute(statement)]
     return {record.alert_id: record for record in records}
 
