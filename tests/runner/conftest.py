@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
 import pytest
 
 from alert_core.settings import Settings, load_settings
+from alert_runner.logs import LOGGER_NAME
 from tests.runner import plugins
 
 DAILY = {"type": "daily", "time": "09:00", "timezone": "Europe/Paris"}
@@ -56,6 +58,17 @@ def runner_settings(database_url: str) -> Callable[..., Settings]:
 @pytest.fixture(autouse=True)
 def _reset_calls() -> None:
     plugins.calls.clear()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logger() -> Iterator[None]:
+    """configure() detaches the runner's logger from the root; put it back for caplog."""
+    yield
+    logger = logging.getLogger(LOGGER_NAME)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    logger.propagate = True
+    logger.setLevel(logging.NOTSET)
 
 
 async def run_row(db: asyncpg.Connection, job_name: str) -> asyncpg.Record:
