@@ -15,7 +15,7 @@ from urllib.parse import quote
 import kopf
 import yaml
 
-from alert_operator.kube import Body, HttpKubeApi
+from alert_operator.kube import Body, HttpKubeApi, NotFoundError
 from alert_operator.permissions import allowed
 
 # Beyond the operator's own permissions (alert_operator.permissions.OPERATOR_RULES).
@@ -50,11 +50,21 @@ class CtlKubeApi(HttpKubeApi):
     def _allows(self, group: str, resource: str, verb: str) -> bool:
         return allowed(group, resource, verb) or verb in EXTRA_RULES.get((group, resource), ())
 
+    @staticmethod
+    def _jobs(namespace: str, name: str = "") -> str:
+        path = f"/apis/batch/v1/namespaces/{quote(namespace)}/jobs"
+        return f"{path}/{quote(name)}" if name else path
+
     async def create_job(self, namespace: str, body: Body) -> Body:
         return await self._request(
-            ("batch", "jobs", "create"), "POST",
-            f"/apis/batch/v1/namespaces/{quote(namespace)}/jobs", body=body,
+            ("batch", "jobs", "create"), "POST", self._jobs(namespace), body=body
         )
+
+    async def get_job(self, namespace: str, name: str) -> Body | None:
+        try:
+            return await self._request(("batch", "jobs", "get"), "GET", self._jobs(namespace, name))
+        except NotFoundError:
+            return None
 
 
 @asynccontextmanager

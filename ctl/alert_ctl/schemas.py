@@ -128,3 +128,13 @@ SYNC = _object({
     "blocked_deletes": _OPT_STRING,  # mass-delete protection's reason
     "held_deletes": {"type": "array", "items": _STRING},
 })
+
+RUN_NOW = _object({
+    "namespace": _STRING,
+    "cronjob": _STRING,
+    "job_name": _STRING,
+    "logs_command": _STRING,
+    "run": {"oneOf": [{"type": "null"}, RUN]},  # null without --wait (or nothing recorded yet)
+    "job_failure": _OPT_STRING,  # --wait: the Job failed before its run was recorded
+    "timed_out": {"type": "boolean"},
+})

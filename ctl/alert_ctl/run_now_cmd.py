@@ -1,0 +1,221 @@
+"""``alertctl run-now``: start an alert's run now, as ``kubectl create job --from=cronjob/...``.
+
+The Job is built from the CronJob's own jobTemplate (so it runs exactly what the schedule runs),
+owned by the CronJob (deleted with it) and annotated ``cronjob.kubernetes.io/instantiate:
+manual`` as kubectl does. Its name is not ``<cronjob>-<minutes>``, so the runner records it as a
+``manual`` run. ``--wait`` follows the run's row in ``alert_runs`` (and the Job, for a Job that
+fails before its pod could record anything) until it is final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import string
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alert_core.cronjob import cronjob_name
+from alert_core.db.alerts import AlertRow, get_alert
+from alert_core.db.engine import make_engine
+from alert_core.db.history import RunRecord, run_by_job_name
+from alert_core.db.pauses import load_pauses
+from alert_core.settings import Settings
+from alert_ctl.cluster import ClusterUnavailableError, CtlKubeApi, connect
+from alert_ctl.common import (
+    EXIT_FAILURE,
+    DatabaseUrlOption,
+    NamespaceOption,
+    fail,
+    run_async,
+    settings_from,
+)
+from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
+from alert_ctl.formatting import Format, FormatOption, human_duration, note, print_document
+from alert_ctl.history_cmd import run_document
+from alert_operator.kube import ApiError, is_managed
+
+INSTANTIATE_ANNOTATION = "cronjob.kubernetes.io/instantiate"
+MAX_JOB_NAME = 63  # the Job's name becomes a label value (batch.kubernetes.io/job-name)
+SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+POLL_SECONDS = 1.0
+
+
+class RunNowError(RuntimeError):
+    """One line for the user (exit 1)."""
+
+
+def manual_job_name(cronjob: str) -> str:
+    """``<cronjob>-manual-<5 random>``: never ``<cronjob>-<digits>``, which the CronJob
+    controller uses (and the runner reads as a scheduled time)."""
+    suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(5))
+    return f"{cronjob[: MAX_JOB_NAME - len('-manual-') - len(suffix)]}-manual-{suffix}"
+
+
+def job_from_cronjob(cronjob: dict[str, Any], name: str) -> dict[str, Any]:
+    """The Job ``kubectl create job NAME --from=cronjob/...`` creates."""
+    metadata = cronjob.get("metadata") or {}
+    uid = metadata.get("uid")
+    if not uid:
+        raise RunNowError(f"CronJob {metadata.get('name')} has no uid: cannot own a Job")
+    template = (cronjob.get("spec") or {}).get("jobTemplate") or {}
+    template_meta = template.get("metadata") or {}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": metadata.get("namespace"),
+            "labels": dict(template_meta.get("labels") or {}),
+            "annotations": {**(template_meta.get("annotations") or {}),
+                            INSTANTIATE_ANNOTATION: "manual"},
+            "ownerReferences": [{
+                "apiVersion": "batch/v1", "kind": "CronJob", "name": metadata.get("name"),
+                "uid": uid, "controller": True, "blockOwnerDeletion": True,
+            }],
+        },
+        "spec": template.get("spec") or {},
+    }
+
+
+@dataclass
+class Started:
+    job_name: str
+    cronjob: str
+    run: RunRecord | None = None
+    job_failure: str | None = None  # the Job failed without a final run row
+    timed_out: bool = False
+
+
+def _job_failure(job: dict[str, Any] | None) -> str | None:
+    if job is None:
+        return None
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Failed" and condition.get("status") == "True":
+            return f"{condition.get('reason') or 'Failed'}: {condition.get('message') or ''}"
+    return None
+
+
+async def _wait(
+    settings: Settings, api: CtlKubeApi, started: Started, wait_seconds: float
+) -> None:
+    deadline = time.monotonic() + wait_seconds
+    engine = make_engine(settings, pool_size=1)
+    try:
+        while True:
+            async with engine.connect() as conn:
+                started.run = await run_by_job_name(conn, settings, started.job_name)
+            if started.run is not None and started.run.status in ("succeeded", "skipped"):
+                return
+            # "failed" is final only when the Job gives up (a retry may still succeed).
+            failure = _job_failure(await api.get_job(settings.namespace, started.job_name))
+            if failure is not None:
+                if started.run is None or started.run.status != "failed":
+                    started.job_failure = failure
+                return
+            if time.monotonic() > deadline:
+                started.timed_out = True
+                return
+            await asyncio.sleep(POLL_SECONDS)
+    finally:
+        await engine.dispose()
+
+
+async def start_run(
+    settings: Settings, alert: AlertRow, *, wait: bool, wait_seconds: float
+) -> Started:
+    name = cronjob_name(alert.id)
+    async with connect() as api:
+        cronjob = await api.get_cronjob(settings.namespace, name)
+        if cronjob is None:
+            raise RunNowError(f"no CronJob {name} in namespace {settings.namespace}"
+                              " (run `alertctl sync`, or check --namespace)")
+        if not is_managed(cronjob):
+            raise RunNowError(f"CronJob {name} is not managed by alert-operator: not touched")
+        job_name = manual_job_name(name)
+        await api.create_job(settings.namespace, job_from_cronjob(cronjob, job_name))
+        started = Started(job_name, name)
+        if wait:
+            typer.echo(f"job.batch/{job_name} created; waiting for the run...", err=True)
+            await _wait(settings, api, started, wait_seconds)
+        return started
+
+
+def _document(started: Started, settings: Settings) -> dict[str, Any]:
+    """The JSON output (schema: alert_ctl.schemas.RUN_NOW)."""
+    return {
+        "namespace": settings.namespace,
+        "cronjob": started.cronjob,
+        "job_name": started.job_name,
+        "logs_command": f"kubectl logs -n {settings.namespace} job/{started.job_name} -f",
+        "run": None if started.run is None else run_document(started.run),
+        "job_failure": started.job_failure,
+        "timed_out": started.timed_out,
+    }
+
+
+def _outcome(document: dict[str, Any]) -> tuple[str, bool]:
+    run = document["run"]
+    if document["timed_out"]:
+        state = "no run recorded yet" if run is None else f"still {run['status']}"
+        return f"timed out waiting ({state})", False
+    if document["job_failure"] is not None:
+        return f"the Job failed before the run was recorded: {document['job_failure']}", False
+    assert run is not None
+    duration = run["duration_seconds"]
+    text = f"run {run['status']} after {run['attempts']} attempt(s)"
+    if duration is not None:
+        text += f" in {human_duration(timedelta(seconds=duration))}"
+    if run["error"]:
+        text += f": {run['error']}"
+    return text, run["status"] == "succeeded"
+
+
+def run_now(
+    alert_id: Annotated[str, typer.Argument(metavar="ALERT_ID", help="the alert (UUID)")],
+    wait: Annotated[bool, typer.Option("--wait", help="wait for the run's outcome")] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="seconds --wait waits at most")
+    ] = 900.0,
+    output: FormatOption = Format.table,
+    database_url: DatabaseUrlOption = None,
+    namespace: NamespaceOption = None,
+) -> None:
+    """Start the alert's run now from its CronJob (a manual Job) and say how to follow it."""
+    settings = settings_from(database_url=database_url, namespace=namespace)
+    wanted = parse_alert_id(alert_id)
+
+    async def read(conn: AsyncConnection) -> tuple[AlertRow, bool]:
+        alert = await get_alert(conn, settings, wanted)
+        if alert is None:
+            raise UnknownAlertsError([wanted])
+        return alert, (await load_pauses(conn, settings)).is_paused(wanted)
+
+    alert, paused = with_connection(settings, read)
+    if paused or not alert.is_active:
+        note("the alert is " + ("paused" if paused else "inactive")
+             + ": its schedule is suspended, but this manual run goes ahead")
+    try:
+        started = run_async(lambda: start_run(settings, alert, wait=wait, wait_seconds=timeout))
+    except RunNowError as error:
+        fail(str(error), EXIT_FAILURE)
+    except ClusterUnavailableError as error:
+        fail(str(error), EXIT_FAILURE)
+    except ApiError as error:
+        fail(f"cluster unreachable or refusing: {error}", EXIT_FAILURE)
+    document = _document(started, settings)
+    outcome, ok = _outcome(document) if wait else ("", True)
+    if output is Format.table:
+        typer.echo(f"job.batch/{started.job_name} created")
+        typer.echo(f"follow it: {document['logs_command']}")
+        if wait:
+            typer.echo(outcome)
+    else:
+        print_document(document, output)
+    if not ok:
+        raise typer.Exit(EXIT_FAILURE)
