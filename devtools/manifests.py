@@ -103,9 +103,9 @@ def generate() -> dict[str, str]:
     migration = [o for o in chart.objects if _component(o) == "migration"]
     operator = [o for o in chart.objects if _component(o) != "migration"]
     return {
-        "00-namespace.yaml": _dump("# The namespace of the operator and the CronJobs.\n", [
-            _namespace()
-        ]),
+        "00-namespace.yaml": _dump(
+            "# The namespace of the operator and the CronJobs.\n", [_namespace()]
+        ),
         "10-database-secret.example.yaml": _dump(
             "# Example only: put your database URL in it, or create the Secret with\n"
             f"#   kubectl -n {NAMESPACE} create secret generic {SECRET_NAME} \\\n"
