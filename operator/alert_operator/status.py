@@ -1,0 +1,298 @@
+"""``/status`` (JSON), ``/metrics`` (Prometheus) and ``/healthz``, plus the liveness rule.
+
+``/status`` is the old scheduler's ``GET /scheduler/status`` grown up: the operator's own
+health, and per alert what the last reconcile saw, when Kubernetes will next run it and how
+its last run ended. Alerts come from the operator's memory (no Kubernetes call per request);
+their last runs from ``alert_runs`` in one query for the page being answered, so that the
+answer stays cheap on a table of 100,000 alerts (pages: ``?limit=&offset=``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, Literal
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from alert_core.frequency import zone
+from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
+from alert_core.settings import Settings
+from alert_operator.metrics import REGISTRY
+from alert_operator.state import AlertState, OperatorState
+
+log = logging.getLogger(__name__)
+
+HOST = "0.0.0.0"  # noqa: S104 - a pod's port, reached through its Service or a port-forward
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 5000
+LAST_RUNS_TIMEOUT_SECONDS = 5.0
+# After start, a database found down by the first syncs is not yet a reason to be restarted.
+STARTUP_GRACE_SECONDS = 60.0
+
+Status = Literal["running", "degraded", "dry-run"]
+
+
+# --- liveness ------------------------------------------------------------------------------
+
+def liveness_problem(
+    state: OperatorState, settings: Settings, now: datetime | None = None
+) -> str | None:
+    """Why the operator should be restarted, or None while it is alive and useful.
+
+    - no full sync has completed for longer than ``max_sync_age_seconds`` (counted from the
+      start while there has been none: that is the start-up grace);
+    - the database is unreachable (as the last sync found it), after ``STARTUP_GRACE_SECONDS``.
+
+    Mass-delete protection is no reason: a restart would not change it.
+    """
+    now = now or datetime.now(UTC)
+    uptime = (now - state.started_at).total_seconds()
+    limit = settings.max_sync_age_seconds
+    if state.last_sync_at is None:
+        if uptime > limit:
+            return f"no full sync has completed in {uptime:.0f}s since start (limit {limit:.0f}s)"
+    else:
+        age = (now - state.last_sync_at).total_seconds()
+        if age > limit:
+            return f"last successful full sync {age:.0f}s ago (limit {limit:.0f}s)"
+    tried = state.last_sync_at is not None or state.last_sync_error is not None
+    if tried and not state.database_reachable and uptime > STARTUP_GRACE_SECONDS:
+        return "database unreachable" + (
+            f": {state.last_sync_error}" if state.last_sync_error else ""
+        )
+    return None
+
+
+def health(state: OperatorState, settings: Settings, now: datetime | None = None) -> tuple[
+    Status, list[str]
+]:
+    """The one-word status of ``/status`` and the problems behind a ``degraded``."""
+    problems: list[str] = []
+    if state.last_sync_at is None and state.last_sync_error is None:
+        problems.append("starting: no full sync has completed yet")
+    elif not state.database_reachable:
+        problems.append("database unreachable")
+    if state.last_sync_error:
+        problems.append(f"last sync: {state.last_sync_error}")
+    if state.mass_delete_blocked:
+        problems.append(f"mass-delete protection: {state.mass_delete_blocked}")
+    alive = liveness_problem(state, settings, now)
+    if alive and not any(alive in problem for problem in problems):
+        problems.append(alive)
+    if problems:
+        return "degraded", problems
+    return ("dry-run" if state.dry_run or settings.dry_run else "running"), problems
+
+
+# --- next run time -------------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def _schedule(expression: str) -> CronSchedule:
+    return parse_cron(expression)
+
+
+def next_run_time(alert: AlertState, now: datetime) -> str | None:
+    """When Kubernetes will next start this alert's Job (ISO 8601 with the zone's offset)."""
+    if alert.suspended or alert.schedule is None or alert.cronjob == "invalid":
+        return None
+    try:
+        following = _schedule(alert.schedule).next_after(now, zone(alert.timezone or "UTC"))
+    except (CronSyntaxError, ValueError, KeyError, OSError):
+        return None  # the state holds what was applied; an unreadable one has no next time
+    return None if following is None else following.isoformat()
+
+
+# --- /status -------------------------------------------------------------------------------
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0][:200]}" if text else type(error).__name__
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _page(request: web.Request) -> tuple[int, int, bool]:
+    def number(name: str, default: int, low: int, high: int) -> int:
+        raw = request.query.get(name)
+        if raw is None:
+            return default
+        if not raw.isdecimal() or not low <= int(raw) <= high:
+            raise web.HTTPBadRequest(
+                text=f'{{"error": "{name}: must be a whole number from {low} to {high}"}}',
+                content_type="application/json",
+            )
+        return int(raw)
+
+    limit = number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = number("offset", 0, 0, 10**9)
+    problems_only = request.query.get("problems", "").lower() in ("1", "true", "yes")
+    return limit, offset, problems_only
+
+
+def _snapshot(state: OperatorState) -> list[AlertState]:
+    # The reconciler may run in another thread: retry a copy that raced with a change.
+    for _ in range(5):
+        try:
+            return list(state.alerts.values())
+        except RuntimeError:
+            continue
+    return []
+
+
+class StatusServer:
+    """Serves ``/status``, ``/metrics`` and ``/healthz`` on ``settings.status_port``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        state: OperatorState,
+        engine: AsyncEngine,
+        *,
+        host: str = HOST,
+        port: int | None = None,
+    ) -> None:
+        self._settings = settings
+        self._state = state
+        self._engine = engine
+        self._host = host
+        self._port = settings.status_port if port is None else port
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/status", self._status)
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/healthz", self._healthz)
+        return app
+
+    async def start(self) -> None:
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self._host, self._port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        log.info("status: serving /status, /metrics and /healthz on port %d", self.port)
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when started on port 0)."""
+        if self._runner is not None:
+            for address in self._runner.addresses:
+                if isinstance(address, tuple):
+                    return int(address[1])
+        return self._port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        problem = liveness_problem(self._state, self._settings)
+        if problem:
+            return web.Response(status=503, text=problem + "\n")
+        return web.Response(text="ok\n")
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(REGISTRY),
+                            headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _status(self, request: web.Request) -> web.Response:
+        limit, offset, problems_only = _page(request)
+        state, now = self._state, datetime.now(UTC)
+        everything = _snapshot(state)
+        alerts = everything
+        if problems_only:
+            alerts = [a for a in everything if a.problem or a.cronjob != "in sync"]
+        alerts.sort(key=lambda a: (a.name.casefold(), str(a.id)))
+        page = alerts[offset : offset + limit]
+        last_runs, runs_error = await self._last_runs([a.id for a in page])
+        status, problems = health(state, self._settings, now)
+        if runs_error:
+            status = "degraded"
+            problems.append(f"last runs: {runs_error}")
+        body: dict[str, Any] = {
+            "status": status,
+            "problems": problems,
+            "dry_run": state.dry_run or self._settings.dry_run,
+            "namespace": self._settings.namespace,
+            "job_count": state.managed_cronjobs,
+            "alert_count": len(everything),
+            "invalid_count": sum(1 for a in everything if a.cronjob == "invalid"),
+            "last_sync_at": _iso(state.last_sync_at),
+            "last_sync_error": state.last_sync_error,
+            "database_reachable": state.database_reachable,
+            "mass_delete_blocked": state.mass_delete_blocked,
+            "started_at": _iso(state.started_at),
+            "offset": offset,
+            "limit": limit,
+            "total": len(alerts),
+            "alerts": [self._alert(a, now, last_runs.get(a.id)) for a in page],
+        }
+        return web.json_response(body)
+
+    @staticmethod
+    def _alert(
+        alert: AlertState, now: datetime, last_run: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return {
+            "id": str(alert.id),
+            "name": alert.name,
+            "schedule": alert.schedule,
+            "timezone": alert.timezone,
+            "suspended": alert.suspended,
+            "cronjob": alert.cronjob,
+            "problem": alert.problem,
+            "next_run_time": next_run_time(alert, now),
+            "last_run": last_run,
+        }
+
+    async def _last_runs(
+        self, ids: list[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, dict[str, Any]], str | None]:
+        """The latest run of each alert, in one query; an error leaves them out, said why."""
+        if not ids:
+            return {}, None
+        # DISTINCT ON picks each alert's newest row using the (alert_id, ...) index; written
+        # as SQL because SQLAlchemy 2.0 and 2.1 spell it differently. The schema name is a
+        # validated SQL identifier (Settings), the ids are bound.
+        query = text(
+            "SELECT DISTINCT ON (alert_id) alert_id, status, trigger, job_name, scheduled_for,"  # noqa: S608
+            f' started_at, finished_at, error FROM "{self._settings.state_schema}".alert_runs'
+            " WHERE alert_id = ANY(:ids) ORDER BY alert_id, created_at DESC, job_name DESC"
+        ).bindparams(bindparam("ids", value=ids, type_=ARRAY(UUID(as_uuid=True))))
+        try:
+            async with asyncio.timeout(LAST_RUNS_TIMEOUT_SECONDS):
+                async with self._engine.connect() as conn:
+                    rows = (await conn.execute(query)).all()
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            message = _one_line(error)
+            log.warning("status: cannot read the last runs: %s", message)
+            return {}, message
+        return {
+            row.alert_id: {
+                "status": row.status,
+                "trigger": row.trigger,
+                "job_name": row.job_name,
+                "scheduled_for": _iso(row.scheduled_for),
+                "started_at": _iso(row.started_at),
+                "finished_at": _iso(row.finished_at),
+                "error": row.error,
+            }
+            for row in rows
+        }, None
