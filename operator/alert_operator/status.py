@@ -157,14 +157,15 @@ class StatusServer:
         self,
         settings: Settings,
         state: OperatorState,
-        engine: AsyncEngine,
+        engine: AsyncEngine | None,
         *,
         host: str = HOST,
         port: int | None = None,
     ) -> None:
         self._settings = settings
         self._state = state
-        self._engine = engine
+        # Public: the server may start (kopf's startup) before the engine exists (after login).
+        self.engine = engine
         self._host = host
         self._port = settings.status_port if port is None else port
         self._runner: web.AppRunner | None = None
@@ -268,6 +269,8 @@ class StatusServer:
         """The latest run of each alert, in one query; an error leaves them out, said why."""
         if not ids:
             return {}, None
+        if self.engine is None:
+            return {}, "no database connection yet"
         # DISTINCT ON picks each alert's newest row using the (alert_id, ...) index; written
         # as SQL because SQLAlchemy 2.0 and 2.1 spell it differently. The schema name is a
         # validated SQL identifier (Settings), the ids are bound.
@@ -278,7 +281,7 @@ class StatusServer:
         ).bindparams(bindparam("ids", value=ids, type_=ARRAY(UUID(as_uuid=True))))
         try:
             async with asyncio.timeout(LAST_RUNS_TIMEOUT_SECONDS):
-                async with self._engine.connect() as conn:
+                async with self.engine.connect() as conn:
                     rows = (await conn.execute(query)).all()
         except (SQLAlchemyError, OSError, TimeoutError) as error:
             message = _one_line(error)

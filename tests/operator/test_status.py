@@ -249,6 +249,14 @@ async def test_healthz_follows_liveness(client_for: Any, settings: Settings) -> 
     assert "last successful full sync" in await response.text()
 
 
+async def test_without_an_engine_yet(settings: Settings) -> None:
+    server = StatusServer(settings, healthy_state(DAILY_PARIS), None)
+    async with TestClient(TestServer(server.app())) as client:
+        body = await (await client.get("/status")).json()
+    check_schema(body)
+    assert body["problems"] == ["last runs: no database connection yet"]
+
+
 def test_liveness_rule(settings: Settings) -> None:
     start = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     limit = settings.max_sync_age_seconds
