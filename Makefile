@@ -1,4 +1,4 @@
-.PHONY: test run lint setup
+.PHONY: test run lint setup bench bench-quick
 
 # The whole test suite (installs everything it needs, starts a throwaway PostgreSQL).
 test:
@@ -13,3 +13,13 @@ setup:
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/mypy
+
+# Benchmarks (BENCHMARKS.md): throwaway PostgreSQL + API emulator, ~8 min; results in bench/results/.
+bench:
+	scripts/setup.sh
+	.venv/bin/python -m bench
+
+# The same with small sizes, under a minute (results in bench/results/quick/).
+bench-quick:
+	scripts/setup.sh
+	BENCH_QUICK=1 .venv/bin/python -m bench

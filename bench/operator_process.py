@@ -1,0 +1,101 @@
+"""The real ``alert-operator run`` as a child process, logged in to the emulator.
+
+Its stderr (JSON log lines) is read by a thread so that the benchmark can wait for "full sync"
+lines; its memory is read from /proc (VmRSS now, VmHWM the peak).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.context import NAMESPACE
+
+STOP_TIMEOUT_SECONDS = 40.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _kubeconfig(api_url: str, directory: Path) -> Path:
+    path = directory / "kubeconfig.json"  # JSON is YAML
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "bench",
+        "clusters": [{"name": "bench", "cluster": {"server": api_url}}],
+        "users": [{"name": "bench", "user": {"token": "bench"}}],
+        "contexts": [{"name": "bench", "context": {
+            "cluster": "bench", "user": "bench", "namespace": NAMESPACE}}],
+    }))
+    return path
+
+
+class OperatorProcess:
+    def __init__(self, api_url: str, database_url: str, resync_seconds: float) -> None:
+        self._directory = Path(tempfile.mkdtemp(prefix="alert-operator-bench-"))
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(_kubeconfig(api_url, self._directory)),
+            "DATABASE_URL": database_url,
+            "ALERT_NAMESPACE": NAMESPACE,
+            "ALERT_RESYNC_INTERVAL_SECONDS": str(resync_seconds),
+            "ALERT_LIVENESS_PORT": str(_free_port()),
+            "ALERT_STATUS_PORT": str(_free_port()),
+            "ALERT_LOG_FORMAT": "json",
+            "ALERT_LOG_LEVEL": "INFO",
+        }
+        command = [str(Path(sys.executable).with_name("alert-operator")), "run"]
+        self.process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip())
+
+    def full_syncs(self) -> int:
+        return sum(1 for line in list(self.lines) if "full sync:" in line)
+
+    def wait_for_syncs(self, count: int, limit_seconds: float) -> None:
+        deadline = time.monotonic() + limit_seconds
+        while self.full_syncs() < count:
+            if self.process.poll() is not None:
+                raise RuntimeError("alert-operator exited:\n" + "\n".join(self.lines[-20:]))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"alert-operator: no {count} full syncs in {limit_seconds}s:\n"
+                                   + "\n".join(self.lines[-20:]))
+            time.sleep(0.05)
+
+    def memory_mb(self) -> dict[str, float]:
+        found = {}
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                key = line.split(":", 1)[0]
+                if key in {"VmRSS", "VmHWM"}:
+                    found[key] = int(line.split()[1]) / 1024
+        return {"rss_mb": round(found.get("VmRSS", 0.0), 1),
+                "peak_rss_mb": round(found.get("VmHWM", 0.0), 1)}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=5)
