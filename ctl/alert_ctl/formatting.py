@@ -85,12 +85,14 @@ def print_table(
     if is_terminal():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title, header_style="bold", show_lines=False)
+        # Text(), not str: an alert named "[red]x" is data, not rich markup.
+        table = Table(title=None if title is None else Text(title), header_style="bold")
         for header in headers:
             table.add_column(header, overflow="fold")
         for row in cells:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         Console().print(table)
         return
     widths = [len(header) for header in headers]
