@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alert_core.db.engine import make_engine
 from alert_core.frequency import zone
 from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
 from alert_core.settings import Settings
@@ -164,8 +165,8 @@ class StatusServer:
     ) -> None:
         self._settings = settings
         self._state = state
-        # Public: the server may start (kopf's startup) before the engine exists (after login).
         self.engine = engine
+        self._own_engine = False
         self._host = host
         self._port = settings.status_port if port is None else port
         self._runner: web.AppRunner | None = None
@@ -178,6 +179,11 @@ class StatusServer:
         return app
 
     async def start(self) -> None:
+        if self.engine is None and self._settings.database_url:
+            # Started (at kopf's start-up) before the operator has its engine: a small one of
+            # our own, so that /status can read the last runs from the first request on.
+            self.engine = make_engine(self._settings, pool_size=2)
+            self._own_engine = True
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
@@ -185,6 +191,7 @@ class StatusServer:
             await site.start()
         except OSError:
             await runner.cleanup()
+            await self.stop()
             raise
         self._runner = runner
         log.info("status: serving /status, /metrics and /healthz on port %d", self.port)
@@ -202,6 +209,9 @@ class StatusServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._own_engine and self.engine is not None:
+            await self.engine.dispose()
+            self.engine, self._own_engine = None, False
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         problem = liveness_problem(self._state, self._settings)
