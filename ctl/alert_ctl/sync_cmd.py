@@ -178,6 +178,11 @@ def sync(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="plan and show, write nothing")
     ] = False,
+    confirm_mass_delete: Annotated[
+        bool,
+        typer.Option("--confirm-mass-delete",
+                     help="allow a sync that deletes most managed CronJobs"),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="also show the operator's log lines")
     ] = False,
@@ -192,7 +197,8 @@ def sync(
     else:
         logging.getLogger("alert_operator").setLevel(logging.CRITICAL + 1)
     settings = settings_from(
-        database_url=database_url, namespace=namespace, dry_run=True if dry_run else None
+        database_url=database_url, namespace=namespace, dry_run=True if dry_run else None,
+        confirm_mass_delete=True if confirm_mass_delete else None,
     )
     require_database(settings)
     try:

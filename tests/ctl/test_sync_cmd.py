@@ -151,3 +151,26 @@ def test_sync_without_database_changes_nothing(
     assert len(result.stderr.strip().splitlines()) == 1
     assert "secret-password" not in result.stderr
     assert emulator.writes(before) == []
+
+
+def test_mass_delete_is_held_back_unless_confirmed(
+    alertctl: Callable[..., Result], db: Database, database_url: str, emulator: Emulator,
+    kubeconfig: Path,
+) -> None:
+    common = ("-n", NAMESPACE, "--database-url", database_url)
+    env = {"ALERT_MASS_DELETE_MIN": "1"}
+    for index in range(3):
+        db.add_alert(f"a{index}")
+    assert alertctl("sync", *common, env=env).exit_code == 0
+    db.execute("DELETE FROM app.alerts")
+    held = alertctl("sync", "-o", "json", *common, env=env)
+    assert held.exit_code == 1
+    document = held.json()
+    jsonschema.validate(document, SYNC)
+    assert document["ok"] is False and "mass-delete protection" in document["blocked_deletes"]
+    assert len(document["held_deletes"]) == 3 and len(emulator.cronjobs()) == 3
+
+    confirmed = alertctl("sync", "--confirm-mass-delete", "-o", "json", *common, env=env)
+    assert confirmed.exit_code == 0, confirmed.stderr
+    assert confirmed.json()["counts"]["delete"] == 3
+    assert emulator.cronjobs() == {}
