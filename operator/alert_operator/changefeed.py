@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 APPLICATION_NAME = "alert-operator-changefeed"
 CONNECT_TIMEOUT_SECONDS = 10.0
 HEALTH_QUERY_TIMEOUT_SECONDS = 5.0
+# A connection that lived less than this before it was lost does not reset the backoff.
+STABLE_CONNECTION_SECONDS = 30.0
 
 OnChange = Callable[[uuid.UUID | None], Awaitable[None]]
 OnReconnect = Callable[[], Awaitable[None]]
@@ -135,7 +137,7 @@ class ChangeFeed:
                     )
                     await asyncio.sleep(delay)
                     continue
-                failures = 0
+                connected_at = time.monotonic()
                 try:
                     await self._serve(conn, resync=had_trouble)
                 finally:
@@ -143,7 +145,17 @@ class ChangeFeed:
                     await _close(conn)
                 had_trouble = True
                 CHANGEFEED_RECONNECTS.inc()
-                log.warning("change feed: LISTEN connection lost; reconnecting")
+                if time.monotonic() - connected_at < STABLE_CONNECTION_SECONDS:
+                    # Lost again right after connecting: back off as for a refused connection,
+                    # or a server that keeps dropping us would be hammered in a tight loop.
+                    failures += 1
+                    delay = self._backoff(failures)
+                    log.warning("change feed: LISTEN connection lost; reconnecting in %.1fs",
+                                delay)
+                    await asyncio.sleep(delay)
+                else:
+                    failures = 0
+                    log.warning("change feed: LISTEN connection lost; reconnecting")
         finally:
             dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

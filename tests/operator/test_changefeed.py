@@ -209,6 +209,10 @@ async def test_killed_connection_reconnects_then_resyncs(
         # And it listens again.
         alert_id = await insert_alert(conn, "after the reconnect")
         await eventually(lambda: alert_id in calls.finished, what="a change after reconnecting")
+        # Killed again at once: it backs off, then comes back all the same.
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", new_pids[0])
+        await eventually(lambda: calls.reconnects == 2, what="the second reconnect")
+        assert feed.connected
 
 
 async def test_unreachable_database_is_retried_until_it_answers(
