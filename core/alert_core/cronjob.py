@@ -159,6 +159,8 @@ def _job_spec(alert: Alert, settings: Settings) -> dict[str, Any]:
                         "operator": "In",
                         "values": [PERMANENT_ERROR],
                     },
+                    # Required (may be empty) in Kubernetes 1.27's API; optional from 1.28 on.
+                    "onPodConditions": [],
                 },
                 {
                     # Evictions, preemption and node drains are not the alert's fault.
