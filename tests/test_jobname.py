@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from alert_core.jobname import job_name_for, scheduled_time_from_job_name
 
 CRONJOB = "alert-0b7e1c5e-8a64-4a55-9d4e-0b1d9a3e7f10"
