@@ -198,15 +198,15 @@ def _plan_alert(
         plan.actions.append(Action("update", name, alert.id, reason, merge_patch(desired)))
 
 
-def _guard_mass_delete(plan: Plan, settings: Settings) -> None:
+def _guard_mass_delete(plan: Plan, settings: Settings, recently_deleted: int) -> None:
     deletes = [action for action in plan.actions if action.kind == "delete"]
-    bound = settings.max_delete_fraction * plan.managed
-    if len(deletes) <= bound or len(deletes) <= settings.mass_delete_min:
+    count, managed = len(deletes) + recently_deleted, plan.managed + recently_deleted
+    if not deletes or count <= settings.max_delete_fraction * managed:
         return
-    if settings.confirm_mass_delete:
+    if count <= settings.mass_delete_min or settings.confirm_mass_delete:
         return
     plan.blocked_deletes = (
-        f"mass-delete protection: this sync would delete {len(deletes)} of {plan.managed} "
+        f"mass-delete protection: this sync would delete {count} of {managed} "
         f"managed CronJobs (more than {settings.max_delete_fraction:.0%} and more than "
         f"{settings.mass_delete_min}); nothing deleted. Check DATABASE_URL and the alerts "
         "table; run with --confirm-mass-delete if this is intended"
@@ -222,11 +222,14 @@ def plan(
     settings: Settings,
     *,
     scope: Iterable[uuid.UUID] | None = None,
+    recently_deleted: int = 0,
 ) -> Plan:
     """The actions that make ``existing`` equal to ``alerts``.
 
     ``scope`` limits deletes to those alert ids (a one-alert sync must not decide about the
-    rest of the cluster from a table it did not read).
+    rest of the cluster from a table it did not read). ``recently_deleted``: CronJobs deleted
+    one at a time since the last full sync; they count towards the mass-delete bound, so that
+    many rows deleted one by one cannot get around it.
     """
     result = Plan()
     by_alert: dict[uuid.UUID, Existing] = {}
@@ -253,5 +256,5 @@ def plan(
         if allowed is None or item.alert_id in allowed:
             reason = f"not named {cronjob_name(item.alert_id)}: a copy would run the alert twice"
             result.actions.append(Action("delete", item.name, item.alert_id, reason))
-    _guard_mass_delete(result, settings)
+    _guard_mass_delete(result, settings, recently_deleted)
     return result

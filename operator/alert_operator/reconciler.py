@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 DB_TIMEOUT_SECONDS = 60.0
 LOCK_STRIPES = 256
+MIN_DELETE_WINDOW_SECONDS = 60.0
 DB_ERRORS = (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
@@ -121,6 +122,7 @@ class Reconciler:
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
         self._seen: dict[uuid.UUID, str] = {}  # alert id -> digest of its CronJob when in sync
         self._recent_deletes: deque[float] = deque()
+        self._rows = 0
         self.full_sync_wanted = asyncio.Event()  # set when a one-alert sync defers to a full one
 
     def _lock(self, alert_id: uuid.UUID) -> asyncio.Lock:
@@ -159,7 +161,10 @@ class Reconciler:
         except ApiError as error:
             return self._failed(f"kubernetes: {error}")
         existing = [Existing.from_body(body) for body in live]
-        the_plan = plan(rows, existing, pauses, self.settings)
+        self._prune_recent_deletes()
+        the_plan = plan(rows, existing, pauses, self.settings,
+                        recently_deleted=len(self._recent_deletes))
+        self._rows = len(rows)
         await self._report(the_plan)
         touched = {action.alert_id for action in the_plan.actions}
         self._seen = {
@@ -242,7 +247,7 @@ class Reconciler:
         metrics.LAST_SYNC_TIMESTAMP.set(time.time())
         log.info(
             "full sync: %d alerts, %d managed CronJobs, %d actions (%s), %d invalid%s",
-            len(the_plan.alerts), the_plan.managed, len(the_plan.actions),
+            self._rows, the_plan.managed, len(the_plan.actions),
             ", ".join(f"{k} {the_plan.count(k)}" for k in
                       ("create", "update", "recreate", "suspend", "delete") if the_plan.count(k))
             or "none", len(the_plan.invalid),
@@ -303,11 +308,7 @@ class Reconciler:
         resync interval, deletes wait for a full sync, which judges them all together."""
         if self.settings.confirm_mass_delete:
             return True
-        now = time.monotonic()
-        while self._recent_deletes and now - self._recent_deletes[0] > (
-            self.settings.resync_interval_seconds
-        ):
-            self._recent_deletes.popleft()
+        now = self._prune_recent_deletes()
         bound = max(self.settings.mass_delete_min,
                     self.settings.max_delete_fraction * self.state.managed_cronjobs)
         if len(self._recent_deletes) + 1 > bound:
@@ -315,6 +316,14 @@ class Reconciler:
             return False
         self._recent_deletes.append(now)
         return True
+
+    def _prune_recent_deletes(self) -> float:
+        """Forget one-alert deletes older than a resync interval; return the time now."""
+        now = time.monotonic()
+        window = max(self.settings.resync_interval_seconds, MIN_DELETE_WINDOW_SECONDS)
+        while self._recent_deletes and now - self._recent_deletes[0] > window:
+            self._recent_deletes.popleft()
+        return now
 
     # --- watch events ----------------------------------------------------------------------
     async def on_cronjob_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:

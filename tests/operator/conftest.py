@@ -86,6 +86,15 @@ class Emulator:
             handler.resources[resource] = kmock.ResourceInfo(
                 kind=kind, singular=kind.lower(), namespaced=True, verbs=verbs
             )
+        # Discoverable on every real server (discovery needs no rights); kopf waits for them in
+        # discovery even with scanning disabled, but never lists or watches them then.
+        handler.resources["v1/namespaces"] = kmock.ResourceInfo(
+            kind="Namespace", singular="namespace", namespaced=False, verbs={"list", "watch"}
+        )
+        handler.resources["apiextensions.k8s.io/v1/customresourcedefinitions"] = (
+            kmock.ResourceInfo(kind="CustomResourceDefinition", namespaced=False,
+                               singular="customresourcedefinition", verbs={"list", "watch"})
+        )
         await handler.__aenter__()
         server = kmock.Server(handler)
         await server.__aenter__()
@@ -170,15 +179,16 @@ class Emulator:
         return self.http("DELETE", self.cronjob_path(name))
 
     # --- error injection ------------------------------------------------------------------------
-    def fail_next(self, method: str, status: int, times: int = 1) -> None:
-        """Answer the next ``times`` ``method`` requests on cronjobs with ``status``.
+    def fail_next(self, method: str, *statuses: int) -> None:
+        """Answer the next ``method`` requests on cronjobs with these statuses, one each.
 
         The emulator still applies the change behind an injected error (a known limit)."""
 
         def _inject() -> None:
             view = self.handler[method.lower(), CRONJOBS]
             seen = len(list(view))
-            view[seen : seen + times] << status
+            for offset, status in enumerate(statuses):
+                view[seen + offset : seen + offset + 1] << status
 
         self.run(_inject)
 
