@@ -8,6 +8,7 @@ Cancelling the task (SIGTERM: deadline, eviction) records ``failed`` with reason
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import time
@@ -15,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 import asyncpg
 
@@ -64,7 +66,7 @@ class Redactor:
             secrets += [settings.database_url, settings.asyncpg_dsn]
             password = _password(settings.asyncpg_dsn)
             if password:
-                secrets.append(password)
+                secrets += [password, unquote(password)]  # as written and as decoded
         if settings.http_token is not None and settings.http_token.get_secret_value():
             secrets.append(settings.http_token.get_secret_value())
         self._secrets = sorted(set(secrets), key=len, reverse=True)
@@ -100,7 +102,8 @@ async def _fetch_alert(
         return None
     frequency = row["frequency"]
     if isinstance(frequency, str):  # json/jsonb arrive as text from asyncpg
-        frequency = json.loads(frequency)
+        with contextlib.suppress(ValueError):  # not JSON: parse_frequency reports it later
+            frequency = json.loads(frequency)
     return AlertInfo(row["id"], row["client_id"], row["name"] or "", frequency,
                      bool(row["is_active"]))
 
@@ -234,9 +237,9 @@ class Runner:
             **self.fields,
         }
 
-    async def record_interrupted(self, reason: str) -> None:
-        """Mark the claimed run ``failed`` after a cancellation, on a fresh connection if the
-        cancelled one is unusable; bounded, because the pod is about to be killed."""
+    async def record_failure(self, reason: str) -> None:
+        """Mark the claimed run ``failed`` after a cancellation or an unexpected error, on a
+        fresh connection if the current one is unusable; bounded: the pod may be killed soon."""
         if self.run_id is None:
             return
         for attempt in range(2):
@@ -249,7 +252,7 @@ class Runner:
                 return
             except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 continue
-        get_logger().error("could not record the interruption", extra=self.log_fields())
+        get_logger().error("could not record the failure", extra=self.log_fields())
 
 
 async def connect(settings: Settings) -> asyncpg.Connection:
@@ -303,9 +306,11 @@ async def run_alert(
             outcome = _interrupted(interrupt.reason)
         else:
             outcome = Outcome(RETRYABLE_FAILURE, "failed", f"database: {redact(error)}")
+    except Exception as error:  # a bug or bad data outside the executor: still one line, a row
+        outcome = Outcome(RETRYABLE_FAILURE, "failed", f"internal error: {redact(error)}")
     if runner is not None:
-        if outcome.reason and outcome.reason.startswith("interrupted"):
-            await runner.record_interrupted(outcome.reason)
+        if outcome.reason and outcome.reason.startswith(("interrupted", "internal error")):
+            await runner.record_failure(outcome.reason)
         await _close(runner.conn)
     _log_outcome(runner, request, outcome, time.monotonic() - started)
     return outcome.code

@@ -281,3 +281,18 @@ async def test_database_unreachable_is_retryable_and_names_no_secret(
     assert record.__dict__["reason"].startswith("database: ")
     assert "hunter2" not in caplog.text
     assert "127.0.0.1:1/nowhere" not in caplog.text
+
+
+async def test_alert_whose_frequency_no_longer_parses_still_runs_without_a_slot(
+    db: asyncpg.Connection, make_alert: AlertFactory, runner_settings: SettingsFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The operator keeps such an alert's old CronJob; its runs go on.
+    alert_id, client_id = await make_alert({"type": "daily", "time": "25:00"})
+    job = scheduled_job(alert_id)
+
+    assert await run_alert(RunRequest(alert_id, client_id, job), runner_settings()) == SUCCESS
+
+    row = await run_row(db, job)
+    assert (row["status"], row["local_slot"]) == ("succeeded", None)
+    assert "frequency not understood, no local-slot check: time:" in caplog.text
