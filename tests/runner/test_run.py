@@ -296,3 +296,22 @@ async def test_alert_whose_frequency_no_longer_parses_still_runs_without_a_slot(
     row = await run_row(db, job)
     assert (row["status"], row["local_slot"]) == ("succeeded", None)
     assert "frequency not understood, no local-slot check: time:" in caplog.text
+
+
+async def test_two_jobs_of_one_local_slot_at_once_execute_once(
+    db: asyncpg.Connection, make_alert: AlertFactory, runner_settings: SettingsFactory
+) -> None:
+    # E.g. a late first Job still running when the repeated hour's Job starts.
+    daily = {"type": "daily", "time": "01:30", "timezone": "America/New_York"}
+    alert_id, client_id = await make_alert(daily)
+    jobs = [scheduled_job(alert_id, datetime(2024, 11, 3, hour, 30, tzinfo=UTC)) for hour in (5, 6)]
+    settings = runner_settings(executor="tests.runner.plugins:slow_record")
+
+    codes = await asyncio.gather(
+        *(run_alert(RunRequest(alert_id, client_id, job), settings) for job in jobs)
+    )
+
+    assert codes == [SUCCESS, SUCCESS]
+    assert len(plugins.calls) == 1
+    statuses = sorted([(await run_row(db, job))["status"] for job in jobs])
+    assert statuses == ["skipped", "succeeded"]
