@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The quick start's main job. Without DATABASE_URL: a throwaway PostgreSQL with demo alerts.
+# The quick start's main job: the operator, live.
+# Without DATABASE_URL: a throwaway PostgreSQL with demo alerts. Against the current kubectl
+# context when a cluster answers, else in dry-run (it logs what it would do, writes nothing).
+# Extra arguments go to `alert-operator run` (e.g. --namespace alerts, --dry-run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,8 +12,17 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(.venv/bin/python -m devtools.throwaway_pg start "$workdir/pg")
   trap '.venv/bin/python -m devtools.throwaway_pg stop "$workdir/pg"' EXIT
   .venv/bin/python -m devtools.demo "$DATABASE_URL"
-  echo "throwaway PostgreSQL with demo alerts: $DATABASE_URL" >&2
+  echo "throwaway PostgreSQL with demo alerts. Try, in another terminal:" >&2
+  echo "  psql '$DATABASE_URL' -c \"UPDATE app.alerts SET frequency = '{\\\"type\\\": \\\"daily\\\", \\\"time\\\": \\\"07:15\\\"}' WHERE name LIKE 'Morning%'\"" >&2
 fi
 export DATABASE_URL
 .venv/bin/alertctl migrate
-.venv/bin/alertctl render "$@" || true
+mode=()
+if ! .venv/bin/python -c 'import asyncio, sys
+from alert_operator.main import cluster_reachable
+sys.exit(0 if asyncio.run(cluster_reachable()) else 1)'; then
+  echo "no Kubernetes cluster reachable: running in --dry-run (nothing is written)" >&2
+  mode=(--dry-run)
+fi
+# Not exec: the trap above must stop the throwaway server when the operator exits.
+.venv/bin/alert-operator run "${mode[@]}" "$@"

@@ -21,8 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL
 from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
+from alert_operator import status
 from alert_operator.changefeed import ChangeFeed
 from alert_operator.events import EventRecorder
+from alert_operator.jobs import JobOutcomeRecorder
 from alert_operator.kube import HttpKubeApi, KubeApi, is_managed
 from alert_operator.reconciler import Reconciler
 from alert_operator.state import OperatorState
@@ -44,8 +46,8 @@ class Runtime:
     api: KubeApi | None = None
     reconciler: Reconciler | None = None
     events: EventRecorder | None = None
-    jobs: Any = None  # observability's JobOutcomeRecorder, when present
-    status: Any = None  # observability's StatusServer, when present
+    jobs: JobOutcomeRecorder | None = None
+    status_server: status.StatusServer | None = None
     logged_in: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -55,7 +57,7 @@ class Runtime:
         self.engine = make_engine(self.settings)
         self.events = EventRecorder(api, self.settings)
         self.reconciler = Reconciler(self.settings, self.engine, api, self.state, self.events)
-        self.jobs = _optional_jobs(self.engine, self.settings, self.events)
+        self.jobs = JobOutcomeRecorder(self.engine, self.settings, self.events)
         feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)
         self.tasks = [
             asyncio.create_task(self._resync_loop(), name="alert-operator-resync"),
@@ -63,7 +65,9 @@ class Runtime:
         ]
 
     async def start_status(self) -> None:
-        self.status = await _optional_status(self.settings, self.state, self.engine)
+        """/status, /metrics: the server opens its own engine when ours does not exist yet."""
+        self.status_server = status.StatusServer(self.settings, self.state, self.engine)
+        await self.status_server.start()
 
     async def _on_change(self, alert_id: uuid.UUID | None) -> None:
         assert self.reconciler is not None
@@ -103,8 +107,8 @@ class Runtime:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         if self.reconciler is not None:
             await self.reconciler.applier.drain(SHUTDOWN_GRACE_SECONDS)
-        if self.status is not None:
-            await self.status.stop()
+        if self.status_server is not None:
+            await self.status_server.stop()
         if isinstance(self.api, HttpKubeApi):
             await self.api.close()
         if self.engine is not None:
@@ -112,31 +116,8 @@ class Runtime:
         log.info("alert-operator stopped")
 
 
-def _optional_jobs(engine: AsyncEngine, settings: Settings, events: EventRecorder) -> Any:
-    try:
-        from alert_operator import jobs  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    return jobs.JobOutcomeRecorder(engine, settings, events)
-
-
-async def _optional_status(settings: Settings, state: OperatorState, engine: Any) -> Any:
-    try:
-        from alert_operator import status  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    server = status.StatusServer(settings, state, engine)
-    await server.start()
-    return server
-
-
 def liveness_problem(state: OperatorState, settings: Settings) -> str | None:
-    try:
-        from alert_operator import status  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None if state.database_reachable or state.full_syncs == 0 else "database down"
-    problem: str | None = status.liveness_problem(state, settings)
-    return problem
+    return status.liveness_problem(state, settings)
 
 
 # --- kopf handlers ------------------------------------------------------------------------------

@@ -226,7 +226,7 @@ class Reconciler:
     def _update_state(self, the_plan: Plan, applied: ApplyResult) -> None:
         state = self.state
         state.alerts = {alert.id: alert for alert in the_plan.alerts}
-        for action in applied.applied:
+        for action in [] if self.settings.dry_run else applied.applied:
             if action.alert_id in state.alerts and action.kind != "delete":
                 state.alerts[action.alert_id].cronjob = "in sync"
             elif action.kind == "delete" and action.alert_id in state.alerts:
@@ -292,12 +292,12 @@ class Reconciler:
         for action in the_plan.actions:
             await self.applier.apply_one(action, applied)
         for alert in the_plan.alerts:
-            if alert.id == alert_id and not any(a.kind == "delete" for a in applied.applied):
-                if applied.applied:
+            if alert.id == alert_id and alert.cronjob != "orphan":
+                if applied.applied and not self.settings.dry_run:
                     alert.cronjob = "in sync"
                 alert.problem = applied.failed.get(name, alert.problem)
                 self.state.alerts[alert_id] = alert
-        if any(a.kind == "delete" for a in applied.applied):
+        if any(a.kind == "delete" for a in applied.applied) and not self.settings.dry_run:
             self.state.alerts.pop(alert_id, None)
         return SyncResult(ok=applied.ok, failed=applied.failed,
                           actions={a.kind: 1 for a in the_plan.actions})
