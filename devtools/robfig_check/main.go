@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Input lines: "N\tzone\texpr\tunix\tcount" -> fire times; "P\texpr" -> ok / err.
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<20)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	for in.Scan() {
+		f := strings.Split(in.Text(), "\t")
+		if f[0] == "P" {
+			if _, err := cron.ParseStandard(f[1]); err != nil {
+				fmt.Fprintln(out, "err")
+			} else {
+				fmt.Fprintln(out, "ok")
+			}
+			continue
+		}
+		s, err := cron.ParseStandard("TZ=" + f[1] + " " + f[2])
+		if err != nil {
+			fmt.Fprintln(out, "err", err)
+			continue
+		}
+		u, _ := strconv.ParseInt(f[3], 10, 64)
+		n, _ := strconv.Atoi(f[4])
+		t := time.Unix(u, 0).UTC()
+		var parts []string
+		for i := 0; i < n; i++ {
+			t = s.Next(t)
+			if t.IsZero() {
+				break
+			}
+			parts = append(parts, strconv.FormatInt(t.Unix(), 10))
+		}
+		fmt.Fprintln(out, strings.Join(parts, " "))
+	}
+}
