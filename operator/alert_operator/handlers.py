@@ -142,6 +142,8 @@ async def on_login(memo: Any, **kwargs: Any) -> Any:
     runtime = _runtime(memo)
     if runtime.api is None:
         runtime.start(HttpKubeApi(connection))
+    elif isinstance(runtime.api, HttpKubeApi):  # a re-login: rotated token or certificate
+        runtime.api.update_credentials(connection)
     runtime.logged_in.set()
     return connection
 
@@ -151,13 +153,18 @@ async def on_cronjob_event(*, memo: Any, event: Any, **_: Any) -> None:
     raw = dict(event.get("object") or {})
     if runtime.reconciler is None or not is_managed(raw):  # the label, checked again here
         return
+    if runtime.events is not None:  # kubectl describe matches Events by the object's uid too
+        metadata = raw.get("metadata") or {}
+        if metadata.get("uid") and event.get("type") != "DELETED":
+            runtime.events.note_object(str(metadata.get("name")), str(metadata["uid"]))
     await runtime.reconciler.on_cronjob_event(event.get("type"), raw)
 
 
 async def on_job_event(*, memo: Any, event: Any, **_: Any) -> None:
     runtime = _runtime(memo)
     raw = dict(event.get("object") or {})
-    if runtime.jobs is None or not is_managed(raw) or event.get("type") == "DELETED":
+    # DELETED too: a Job removed by its TTL carries its final conditions one last time.
+    if runtime.jobs is None or not is_managed(raw):
         return
     await runtime.jobs.handle(raw)
 

@@ -104,12 +104,18 @@ class HttpKubeApi:
     def __init__(self, connection: Any) -> None:
         self.server = str(connection.server).rstrip("/")
         connector = aiohttp.TCPConnector(limit=64, ssl=connection.as_ssl_context())
+        self._auth_headers: dict[str, str] = dict(connection.as_http_headers())
         self._session = aiohttp.ClientSession(
             connector=connector,
-            headers={**connection.as_http_headers(), "User-Agent": "alert-operator"},
+            headers={"User-Agent": "alert-operator"},
             timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
             trust_env=bool(getattr(connection, "trust_env", False)),
         )
+
+    def update_credentials(self, connection: Any) -> None:
+        """Use the credentials of a new kopf login (kopf logs in again after a 401, e.g. when a
+        projected service-account token was rotated); the connection pool is kept."""
+        self._auth_headers = dict(connection.as_http_headers())
 
     async def close(self) -> None:
         await self._session.close()
@@ -129,7 +135,9 @@ class HttpKubeApi:
             what = f"{verb} {group or 'core'}/{resource}"
             raise ForbiddenCallError(f"{what} is not in OPERATOR_RULES")
         data = None if body is None else json.dumps(body)
-        headers = {"Content-Type": content_type} if data is not None else {}
+        headers = dict(self._auth_headers)
+        if data is not None:
+            headers["Content-Type"] = content_type
         try:
             async with self._session.request(
                 method, self.server + path, params=params, data=data, headers=headers

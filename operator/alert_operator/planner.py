@@ -4,7 +4,7 @@ No I/O here: the reconciler reads, this decides, the applier writes. Rules:
 
 - active alert without CronJob -> ``create`` (an inactive or paused one without CronJob: nothing);
 - schedule or timezone differs -> ``recreate`` (delete with propagationPolicy Orphan, then
-  create; see :data:`RECREATE_WHY`);
+  create; see :data:`RECREATE_WHY`), and so does resuming a suspended one (:data:`RESUME_WHY`);
 - anything else differs (spec-hash annotation, or a field edited by hand) -> ``update`` (a JSON
   merge patch with the desired object), called ``suspend`` when it suspends the CronJob;
 - alert row gone, or a managed CronJob whose alert id is not in the table -> ``delete``; also a
@@ -49,6 +49,10 @@ ActionKind = Literal["create", "update", "recreate", "suspend", "delete"]
 # time can be missed; propagationPolicy Orphan keeps the Jobs that are running (and their
 # history, cleaned later by ttlSecondsAfterFinished) alive through the delete.
 RECREATE_WHY = "schedule/timezone changed: recreated so no run before the change is 'missed'"
+# Resuming is the same hazard: the controller counts the times passed while suspended as
+# missed, and starts the latest of them on resume if it is within startingDeadlineSeconds. An
+# alert switched back on must not fire for a time at which it was off.
+RESUME_WHY = "resumed: recreated so no run from the suspended time is 'missed'"
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,8 @@ def _plan_alert(
     spec = desired["spec"]
     if existing.schedule != spec["schedule"] or existing.time_zone != spec["timeZone"]:
         plan.actions.append(Action("recreate", name, alert.id, RECREATE_WHY, desired))
+    elif existing.suspended and not suspend:
+        plan.actions.append(Action("recreate", name, alert.id, RESUME_WHY, desired))
     elif suspend and not existing.suspended:
         reason = "paused" if pauses.is_paused(alert.id) else "alert inactive"
         plan.actions.append(Action("suspend", name, alert.id, reason, merge_patch(desired)))

@@ -152,22 +152,11 @@ def test_runner_pods_read_the_charts_database_secret(rendered: Rendered) -> None
         assert (cronjob["metadata"]["namespace"], ref["name"]) in created
 
 
-# The one deviation, and only in 1.27's schema: 1.27's Go type lacked the `+optional` marker on
-# PodFailurePolicyRule.onPodConditions (added in 1.28), so its OpenAPI schema lists it as required,
-# while 1.27's API server only requires one of onExitCodes/onPodConditions (it checks
-# `len(rule.OnPodConditions)`), and the exit-code rule of core/alert_core/cronjob.py has none.
-KNOWN_1_27 = (
-    "at spec.jobTemplate.spec.podFailurePolicy.rules.0: 'onPodConditions' is a required property"
-)
-
-
 @pytest.mark.parametrize("version", VERSIONS)
 def test_runner_cronjob_validates_strictly(rendered: Rendered, version: str) -> None:
+    # 1.27's schema lists podFailurePolicy rules' onPodConditions as required (its API server
+    # only needs one of onExitCodes/onPodConditions): cronjob.py sends an empty list for it.
     errors = schema_errors(runner_cronjob(rendered), version)
-    if version == OLDEST:
-        known = [error for error in errors if error.endswith(KNOWN_1_27)]
-        assert len(known) == 1, "the known 1.27 deviation is gone: remove KNOWN_1_27"
-        errors = [error for error in errors if error not in known]
     assert errors == [], "\n".join(errors)
 
 

@@ -115,10 +115,11 @@ def test_global_pause_suspends_everything() -> None:
     assert [a.kind for a in result.actions] == ["suspend", "suspend"]
 
 
-def test_reactivation_resumes() -> None:
+def test_reactivation_resumes_by_recreating() -> None:
+    # A patch to suspend: false would let the controller start a run "missed" while suspended.
     r = row()
     result = plan([r], [live(r, paused=True)], NO_PAUSES, SETTINGS)
-    assert kinds(result) == [("update", cronjob_name(r.id))]
+    assert kinds(result) == [("recreate", cronjob_name(r.id))]
     assert result.actions[0].manifest["spec"]["suspend"] is False  # type: ignore[index]
 
 
