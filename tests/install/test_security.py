@@ -10,7 +10,7 @@ from alert_core.cronjob import desired_cronjob
 from alert_operator.permissions import OPERATOR_RULES
 from devtools.chart import Rendered
 from tests.install.conftest import operator_settings, sample_alert
-from tests.install.kube_schemas import OLDEST, VERSIONS, schema_errors
+from tests.install.kube_schemas import VERSIONS, schema_errors
 
 CLUSTER_SCOPED = {
     "ClusterRole",
