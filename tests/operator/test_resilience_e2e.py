@@ -76,3 +76,22 @@ def test_bad_arguments_are_one_line_and_exit_2() -> None:
                               capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 2, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_without_the_trigger_the_periodic_sync_converges(
+    emulator: Emulator, db: Database, operator_factory: Any
+) -> None:
+    # The state `alertctl migrate --no-trigger` leaves: our tables, no trigger on app.alerts.
+    db.execute("DROP TRIGGER alert_operator_notify ON app.alerts")
+    db.execute("DROP TRIGGER alert_operator_notify_truncate ON app.alerts")
+    op = operator_factory(resync_interval_seconds=1)
+    op.wait_synced()
+    alert = db.add_alert("late", DAILY)
+    syncs = op.state.full_syncs
+    wait_for(lambda: cronjob_name(alert) in emulator.cronjobs(), what="created by a resync")
+    assert op.state.full_syncs > syncs  # it was a periodic full sync, not a notification
+    db.execute("UPDATE app.alerts SET frequency = $1::jsonb WHERE id = $2",
+               '{"type": "daily", "time": "10:15", "timezone": "UTC"}', alert)
+    # A schedule change recreates the CronJob: between delete and create it is briefly absent.
+    wait_for(lambda: (emulator.cronjobs().get(cronjob_name(alert)) or {"spec": {}})["spec"]
+             .get("schedule") == "15 10 * * *", what="schedule updated by a resync")
