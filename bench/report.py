@@ -46,7 +46,9 @@ def _goal(goal: dict[str, Any]) -> str:
     value, limit = _number(goal["value"]), _number(goal["limit"])
     if unit == TIMES:
         return f"{mark} {goal['what']}: {value}{TIMES} ({relation} {limit}{TIMES})"
-    return f"{mark} {goal['what']}: {value} {unit} ({relation} {limit} {unit})".replace("  ", " ")
+    if not unit:  # a count
+        return f"{mark} {goal['what']}: {goal['value']:g} ({relation} {goal['limit']:g})"
+    return f"{mark} {goal['what']}: {value} {unit} ({relation} {limit} {unit})"
 
 
 def _cell(text: Any) -> str:
