@@ -19,7 +19,7 @@ class Sizes:
     reps_small: int = 3  # repetitions (operator and floor alternate) for N <= 1,000
     reps_large: int = 1
     resync: int = 10_000
-    resync_reps: int = 3
+    resync_reps: int = 2
     latency_alerts: int = 1_000
     latency_updates: int = 200
     baseline_updates: int = 20

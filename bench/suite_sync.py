@@ -36,6 +36,12 @@ async def cold_sync(ctx: Context, count: int) -> Result:
     walls, floors, rss = [], [], []
     counts: dict[str, Any] = {}
     for _ in range(reps):
+        # The floor first, the operator last: the namespace stays populated for the re-sync.
+        await ctx.emulator.control("clear")
+        floor = run_child("bench.floors:cold_sync", {
+            "api_url": ctx.emulator.url, "namespace": NAMESPACE, "count": count,
+            "concurrency": CONCURRENCY})
+        floors.append(floor["wall_seconds"])
         await ctx.emulator.control("clear")
         run = _reconcile(ctx, url, 1)
         counts = (await ctx.emulator.stats())["requests"]
@@ -44,14 +50,6 @@ async def cold_sync(ctx: Context, count: int) -> Result:
             raise RuntimeError(f"cold sync of {count} did not create them all: {sync}")
         walls.append(sync["wall_seconds"])
         rss.append(run["peak_rss_mb"])
-        await ctx.emulator.control("clear")
-        floor = run_child("bench.floors:cold_sync", {
-            "api_url": ctx.emulator.url, "namespace": NAMESPACE, "count": count,
-            "concurrency": CONCURRENCY})
-        floors.append(floor["wall_seconds"])
-    # Leave the namespace populated by the operator for the re-sync benchmark.
-    await ctx.emulator.control("clear")
-    _reconcile(ctx, url, 1)
     wall, floor_wall = median(walls), median(floors)
     return Result(
         name=f"cold_sync_{count}",
