@@ -14,7 +14,7 @@ setup:
 lint:
 	.venv/bin/ruff check . && .venv/bin/mypy
 
-# Benchmarks (BENCHMARKS.md): throwaway PostgreSQL + API emulator, ~8 min; results in bench/results/.
+# Benchmarks (BENCHMARKS.md): throwaway PostgreSQL + API emulator, ~5 min; results in bench/results/.
 bench:
 	scripts/setup.sh
 	.venv/bin/python -m bench

@@ -17,7 +17,7 @@ CONCURRENCY = 16  # the operator's default max_concurrency, used by the floors t
 class Sizes:
     cold: tuple[int, ...] = (1_000, 10_000)
     reps_small: int = 3  # repetitions (operator and floor alternate) for N <= 1,000
-    reps_large: int = 1
+    reps_large: int = 2
     resync: int = 10_000
     resync_reps: int = 2
     latency_alerts: int = 1_000
