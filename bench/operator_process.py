@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -99,3 +100,4 @@ class OperatorProcess:
                 self.process.kill()
                 self.process.wait()
         self._reader.join(timeout=5)
+        shutil.rmtree(self._directory, ignore_errors=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,7 @@ def postgres() -> Iterator[Database]:
         yield Database(url)
     finally:
         server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 async def wait_for(predicate: Any, limit_seconds: float, what: str) -> None:
