@@ -23,6 +23,7 @@ from alert_core.db.history import RunRecord, last_runs
 from alert_core.db.pauses import GLOBAL_PAUSE_UUID, PauseRecord, Pauses, load_pause_records
 from alert_core.frequency import next_fire_times, now_utc
 from alert_core.settings import Settings
+from alert_core.spread import spread_frequency
 from alert_ctl.cluster import ClusterUnavailableError, connect
 from alert_ctl.common import DatabaseUrlOption, NamespaceOption, settings_from
 from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
@@ -57,6 +58,17 @@ class Snapshot:
     filtered: bool = False
     states: dict[uuid.UUID, AlertState] = field(default_factory=dict)
     orphans: list[str] = field(default_factory=list)
+    _by_name: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    def cronjob_named(self, name: str) -> dict[str, Any] | None:
+        """The live CronJob of that name (an index, built once: tables can be large)."""
+        if self.cronjobs is None:
+            return None
+        if self._by_name is None:
+            self._by_name = {
+                str((body.get("metadata") or {}).get("name")): body for body in self.cronjobs
+            }
+        return self._by_name.get(name)
 
 
 def _pause_doc(record: PauseRecord | None) -> dict[str, Any] | None:
@@ -94,8 +106,13 @@ def _cronjob_doc(
             "suspended": suspended}
 
 
-def alert_document(row: AlertRow, snapshot: Snapshot, now: datetime) -> dict[str, Any]:
-    """One alert as in the JSON output (schema: alert_ctl.schemas.STATUS_ALERT)."""
+def alert_document(
+    row: AlertRow, snapshot: Snapshot, now: datetime, spread_minutes: int = 0
+) -> dict[str, Any]:
+    """One alert as in the JSON output (schema: alert_ctl.schemas.STATUS_ALERT).
+
+    Schedule and next run are the CronJob's: with ``schedule_spread_minutes`` on, the alert's
+    minute offset is included."""
     pause = snapshot.pauses.get(row.id) or snapshot.pauses.get(GLOBAL_PAUSE_UUID)
     state = "paused" if pause else ("active" if row.is_active else "suspended")
     schedule: dict[str, Any] | None = None
@@ -106,17 +123,14 @@ def alert_document(row: AlertRow, snapshot: Snapshot, now: datetime) -> dict[str
     except AlertError as error:
         problem = str(error)
     else:
-        cron = alert.frequency.to_cron()
-        schedule = {"cron": cron, "timezone": alert.frequency.timezone,
+        frequency = spread_frequency(alert.frequency, alert.id, spread_minutes)
+        cron = frequency.to_cron()
+        schedule = {"cron": cron, "timezone": frequency.timezone,
                     "description": describe_cron(cron)}
         if state == "active":
-            upcoming = next_fire_times(alert.frequency, now, 1)
+            upcoming = next_fire_times(frequency, now, 1)
             next_run = upcoming[0] if upcoming else None
-    live = None
-    if snapshot.cronjobs is not None:
-        wanted = cronjob_name(row.id)
-        live = next((body for body in snapshot.cronjobs
-                     if (body.get("metadata") or {}).get("name") == wanted), None)
+    live = snapshot.cronjob_named(cronjob_name(row.id))
     return {
         "id": str(row.id),
         "name": row.name,
@@ -141,7 +155,8 @@ def status_document(snapshot: Snapshot, settings: Settings) -> dict[str, Any]:
         "global_pause": _pause_doc(snapshot.pauses.get(GLOBAL_PAUSE_UUID)),
         "cluster": {"reachable": snapshot.cronjobs is not None,
                     "error": snapshot.cluster_error},
-        "alerts": [alert_document(row, snapshot, now) for row in snapshot.rows],
+        "alerts": [alert_document(row, snapshot, now, settings.schedule_spread_minutes)
+                   for row in snapshot.rows],
         "orphans": snapshot.orphans,
     }
 

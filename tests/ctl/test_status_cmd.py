@@ -11,8 +11,13 @@ from typing import Any
 import jsonschema
 import yaml
 
-from alert_core.cronjob import cronjob_name
+from alert_core.alert import validate_alert
+from alert_core.cronjob import cronjob_name, desired_cronjob
+from alert_core.db.alerts import AlertRow
+from alert_core.settings import Settings
+from alert_core.spread import spread_offset
 from alert_ctl.schemas import STATUS
+from alert_ctl.status_cmd import Snapshot, alert_document
 from tests.ctl.conftest import DEAD_DATABASE_URL, NAMESPACE, Database, Emulator, Result, add_run
 
 PARIS_9AM = {"type": "daily", "time": "09:00", "timezone": "Europe/Paris"}
@@ -179,3 +184,19 @@ def test_status_errors(alertctl: Callable[..., Result], database_url: str) -> No
     assert alertctl("status").exit_code == 2
     bad_output = alertctl("status", "-o", "xml", "--database-url", database_url)
     assert bad_output.exit_code == 2
+
+
+
+def test_status_shows_the_spread_schedule_the_cronjob_really_has() -> None:
+    spread = Settings(schedule_spread_minutes=30)
+    # An id whose offset in the 30-minute window is not 0, so the two schedules differ.
+    alert_id = next(candidate for candidate in (uuid.uuid4() for _ in range(100))
+                    if spread_offset(candidate, 0, 30) != 0)
+    row = AlertRow(alert_id, uuid.uuid4(), "spread",
+                   {"type": "daily", "time": "09:00", "timezone": "UTC"}, True)
+    document = alert_document(row, Snapshot([row], {}, {}), datetime(2026, 1, 1, tzinfo=UTC),
+                              spread.schedule_spread_minutes)
+    expected = desired_cronjob(validate_alert(row), spread)["spec"]["schedule"]
+    assert expected != "0 9 * * *"
+    assert document["schedule"]["cron"] == expected
+    assert document["next_run"] == f"2026-01-01T09:{expected.split()[0]:0>2}:00+00:00"
