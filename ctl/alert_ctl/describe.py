@@ -6,16 +6,7 @@ from functools import lru_cache
 
 from cron_descriptor import ExpressionDescriptor, Options
 
-# The macros Kubernetes accepts, as five fields (cron-descriptor knows only the fields).
-MACROS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
+from alert_core.schedule import MACROS  # as five fields: cron-descriptor knows no macros
 
 
 @lru_cache(maxsize=4096)
