@@ -8,7 +8,6 @@ exactly (see :mod:`alert_core.schedule`).
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -27,15 +26,14 @@ from pydantic import (
 
 from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
 
-# \Z, not $: "$" would also accept a trailing newline.
-TIME_OF_DAY = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0-9])\Z")
-# Kubernetes' own check of spec.timeZone, per '/'-separated part (batch validation).
-ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}\Z")
-# Files in the zoneinfo directory that are not IANA zone names.
-NOT_ZONES = frozenset({"localtime", "posixrules", "Local"})
-# Checked before the items are: a hostile 100,000-element list fails at once, in one line.
-MAX_LIST_LENGTH = 100
-DEFAULT_TIMEZONE = "UTC"
+# The patterns live in alert_core.validation (no pydantic), shared with the runner's slot check.
+from alert_core.validation import (
+    DEFAULT_TIMEZONE,
+    MAX_LIST_LENGTH,
+    TIME_OF_DAY,
+    zone_name_is_well_formed,
+)
+
 MAX_FIRE_TIMES = 1000
 
 
@@ -62,12 +60,7 @@ class _Frequency(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _iana_zone(cls, value: str) -> str:
-        parts = value.split("/")
-        if value != "UTC" and (
-            value in NOT_ZONES
-            or value not in _known_zones()
-            or not all(ZONE_PART.match(part) and part not in (".", "..") for part in parts)
-        ):
+        if value != "UTC" and (not zone_name_is_well_formed(value) or value not in _known_zones()):
             raise ValueError(
                 f"unknown timezone {value[:64]!r} (use an IANA name such as Europe/Paris)"
             )

@@ -7,28 +7,30 @@ with a message that names the setting.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The rules themselves live in alert_core.validation (no pydantic) so that the runner's light
+# reader (alert_runner.config) applies exactly the same ones.
+from alert_core.validation import (
+    DNS_LABEL,
+    DNS_SUBDOMAIN,
+    MAX_HTTP_TIMEOUT_SECONDS,
+    QUANTITY,
+    SettingsError,
+    asyncpg_dsn,
+    check_database_url,
+    check_http_url,
+    check_sql_identifier,
+)
 from alert_core.version import __version__
 
-SQL_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-# Kubernetes resource quantities, e.g. 100m, 0.5, 128Mi, 1G.
-QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-DATABASE_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+__all__ = ["Settings", "SettingsError", "describe_validation_error", "load_settings"]
 
 Seconds = Annotated[int, Field(ge=1)]
 Quantity = Annotated[str, Field(pattern=QUANTITY.pattern)]
-
-
-class SettingsError(ValueError):
-    """A setting has a value we cannot use; the message names the setting."""
 
 
 class Settings(BaseSettings):
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
     # The runner's `http` executor: where it POSTs, how long it waits, and the optional bearer
     # token (in the pod from the Secret named here; never a literal value in the CronJob).
     http_url: str | None = None
-    http_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    http_timeout_seconds: Annotated[float, Field(gt=0, le=MAX_HTTP_TIMEOUT_SECONDS)] = 10.0
     http_token: SecretStr | None = None
     http_token_secret_name: str | None = None
     http_token_secret_key: str = "token"  # noqa: S105
@@ -95,28 +97,17 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(DATABASE_SCHEMES):
-            raise ValueError("must start with postgresql://, postgres:// or postgresql+asyncpg://")
-        if value is not None:
-            try:  # the value itself is never echoed: it may hold a password
-                urlsplit(value).port  # noqa: B018 (raises on a malformed host or port)
-            except ValueError:
-                raise ValueError("not a valid URL (malformed host or port)") from None
-        return value
+        return None if value is None else check_database_url(value)
 
     @field_validator("alerts_schema", "alerts_table", "state_schema")
     @classmethod
     def _sql_identifier(cls, value: str) -> str:
-        if not SQL_IDENTIFIER.match(value):
-            raise ValueError("must be a SQL identifier: a letter or _, then letters, digits, _")
-        return value
+        return check_sql_identifier(value)
 
     @field_validator("http_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
+        return None if value is None else check_http_url(value)
 
     @field_validator("database_secret_name", "runner_service_account", "http_token_secret_name")
     @classmethod
@@ -142,11 +133,7 @@ class Settings(BaseSettings):
     @property
     def asyncpg_dsn(self) -> str:
         """The URL as asyncpg wants it (plain ``postgresql://``)."""
-        url = self.require_database_url()
-        for scheme in DATABASE_SCHEMES:
-            if url.startswith(scheme):
-                return "postgresql://" + url[len(scheme) :]
-        return url
+        return asyncpg_dsn(self.require_database_url())
 
     @property
     def sqlalchemy_url(self) -> str:
