@@ -24,6 +24,9 @@ TIME_OF_DAY: Final = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3]):(?P<minute>[0-5][0
 ZONE_PART: Final = re.compile(r"[A-Za-z.\-_0-9+]{1,14}\Z")
 # Files in the zoneinfo directory that are not IANA zone names.
 NOT_ZONES: Final = frozenset({"localtime", "posixrules", "Local"})
+# Directories of variant copies (POSIX-only rules, leap seconds) that available_timezones()
+# leaves out: ZoneInfo loads e.g. "right/UTC", but it is not a zone name.
+NOT_ZONE_DIRECTORIES: Final = frozenset({"posix", "right"})
 # Checked before the items are: a hostile 100,000-element list fails at once, in one line.
 MAX_LIST_LENGTH: Final = 100
 DEFAULT_TIMEZONE: Final = "UTC"
@@ -69,6 +72,9 @@ def asyncpg_dsn(url: str) -> str:
 def zone_name_is_well_formed(value: str) -> bool:
     """Kubernetes' shape check for ``spec.timeZone``, minus names that are files, not zones
     (whether the zone exists is a separate question)."""
-    return value not in NOT_ZONES and all(
-        ZONE_PART.match(part) and part not in (".", "..") for part in value.split("/")
+    parts = value.split("/")
+    return (
+        value not in NOT_ZONES
+        and parts[0] not in NOT_ZONE_DIRECTORIES
+        and all(ZONE_PART.match(part) and part not in (".", "..") for part in parts)
     )

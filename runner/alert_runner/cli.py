@@ -1,7 +1,8 @@
 """``alert-runner --alert-id UUID --client-id UUID``: the program inside each CronJob's pod.
 
 The Job's name comes from ``JOB_NAME`` (the pod label ``batch.kubernetes.io/job-name``) and the
-pod's from ``POD_NAME``; everything else from the settings (``DATABASE_URL``, ``ALERT_*``).
+pod's from ``POD_NAME``; everything else from the settings (``DATABASE_URL``, ``ALERT_*``,
+read by :class:`alert_runner.config.RunnerSettings`: the shared Settings' rules without pydantic).
 Bad arguments or settings: one line on stderr and the permanent-error exit code, so that the
 CronJob's podFailurePolicy fails the Job at once instead of retrying what cannot work.
 
@@ -20,8 +21,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from alert_core.exitcodes import PERMANENT_ERROR
-from alert_core.settings import Settings, SettingsError, load_settings
+from alert_core.validation import SettingsError
 from alert_core.version import __version__
+from alert_runner.config import RunnerSettings
 from alert_runner.logs import configure
 from alert_runner.run import Interrupt, RunRequest, run_alert
 
@@ -72,7 +74,7 @@ def _fail(message: str) -> int:
     return PERMANENT_ERROR
 
 
-async def _run_with_signals(request: RunRequest, settings: Settings) -> int:
+async def _run_with_signals(request: RunRequest, settings: RunnerSettings) -> int:
     """SIGTERM (the Job's deadline, an eviction) and SIGINT cancel the run, which records
     itself as interrupted and exits within the grace period."""
     task = asyncio.current_task()
@@ -89,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.job_name is None:
         return _fail("JOB_NAME: not set (the pod label batch.kubernetes.io/job-name)")
     try:
-        settings = load_settings()
+        settings = RunnerSettings.from_env()
         settings.require_database_url()
     except SettingsError as error:
         return _fail(str(error))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import asyncpg
 
-    from alert_core.settings import Settings
+    from alert_runner.config import RunnerSettings
 
 ENTRY_POINT_GROUP = "alert_operator.executors"
 
@@ -59,7 +59,7 @@ class RunContext:
     attempt: int  # 1 for the first pod of the Job, 2 for its first retry, ...
     triggered_by: uuid.UUID | None  # the system user for scheduled runs
     connection: asyncpg.Connection
-    settings: Settings
+    settings: RunnerSettings  # the runner's own settings (alert_runner.config), not Settings
 
     def describe(self) -> dict[str, Any]:
         """The alert and the run as JSON-ready data (what ``http`` posts)."""
@@ -94,7 +94,7 @@ async def record(context: RunContext) -> None:
     schema = context.settings.state_schema
     payload = {"name": context.alert.name, "job_name": context.job_name,
                "trigger": context.trigger, "attempt": context.attempt}
-    # The schema is a validated SQL identifier (Settings); every value is a bind parameter.
+    # The schema is a validated SQL identifier (RunnerSettings); every value is a bind parameter.
     await context.connection.execute(
         f'INSERT INTO "{schema}".alert_instances'  # noqa: S608
         " (alert_id, client_id, run_id, scheduled_for, triggered_by, payload)"

@@ -22,9 +22,8 @@ import asyncpg
 
 from alert_core.db import runs
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
-from alert_core.frequency import FrequencyError, parse_frequency
 from alert_core.jobname import scheduled_time_from_job_name
-from alert_core.settings import Settings
+from alert_runner.config import RunnerSettings
 from alert_runner.executors import (
     AlertInfo,
     Executor,
@@ -34,6 +33,7 @@ from alert_runner.executors import (
     load_executor,
 )
 from alert_runner.logs import get_logger
+from alert_runner.slot import InvalidFrequencyError, slot_timezone
 
 # Same as alert_core.cronjob.cronjob_name (not imported: that module pulls in SQLAlchemy).
 CRONJOB_PREFIX = "alert-"
@@ -60,7 +60,7 @@ class Outcome:
 class Redactor:
     """Turns exceptions into one-line messages without secrets (database URL, password, token)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: RunnerSettings) -> None:
         secrets: list[str] = []
         if settings.database_url:
             secrets += [settings.database_url, settings.asyncpg_dsn]
@@ -90,9 +90,10 @@ def _password(dsn: str) -> str | None:
 
 
 async def _fetch_alert(
-    conn: asyncpg.Connection, settings: Settings, alert_id: uuid.UUID
+    conn: asyncpg.Connection, settings: RunnerSettings, alert_id: uuid.UUID
 ) -> AlertInfo | None:
-    # Schema and table are validated SQL identifiers (Settings); the id is a bind parameter.
+    # Schema and table are validated SQL identifiers (RunnerSettings); the id is a bind
+    # parameter.
     row = await conn.fetchrow(
         "SELECT id, client_id, name, frequency, is_active"  # noqa: S608
         f' FROM "{settings.alerts_schema}"."{settings.alerts_table}" WHERE id = $1',
@@ -102,7 +103,7 @@ async def _fetch_alert(
         return None
     frequency = row["frequency"]
     if isinstance(frequency, str):  # json/jsonb arrive as text from asyncpg
-        with contextlib.suppress(ValueError):  # not JSON: parse_frequency reports it later
+        with contextlib.suppress(ValueError):  # not JSON: slot_timezone reports it later
             frequency = json.loads(frequency)
     return AlertInfo(row["id"], row["client_id"], row["name"] or "", frequency,
                      bool(row["is_active"]))
@@ -113,21 +114,21 @@ def _slot(alert: AlertInfo, scheduled_for: datetime | None) -> str | None:
     if scheduled_for is None:
         return None
     try:
-        frequency = parse_frequency(alert.frequency)
-    except FrequencyError as error:
+        timezone = slot_timezone(alert.frequency)
+    except InvalidFrequencyError as error:
         # The operator keeps the old CronJob of an alert whose frequency became invalid; its
         # runs go on, without the slot check they cannot have.
         get_logger().warning("frequency not understood, no local-slot check: %s", error)
         return None
-    if not frequency.per_local_slot:
-        return None
-    return runs.local_slot(scheduled_for, frequency.timezone)
+    return None if timezone is None else runs.local_slot(scheduled_for, timezone)
 
 
 class Runner:
     """The steps of one run, sharing the connection, the settings and the log fields."""
 
-    def __init__(self, request: RunRequest, settings: Settings, conn: asyncpg.Connection) -> None:
+    def __init__(
+        self, request: RunRequest, settings: RunnerSettings, conn: asyncpg.Connection
+    ) -> None:
         self.request = request
         self.settings = settings
         self.conn = conn
@@ -255,7 +256,7 @@ class Runner:
         get_logger().error("could not record the failure", extra=self.log_fields())
 
 
-async def connect(settings: Settings) -> asyncpg.Connection:
+async def connect(settings: RunnerSettings) -> asyncpg.Connection:
     return await asyncpg.connect(
         settings.asyncpg_dsn,
         timeout=CONNECT_TIMEOUT_SECONDS,
@@ -284,7 +285,7 @@ class Interrupt:
 
 
 async def run_alert(
-    request: RunRequest, settings: Settings, interrupt: Interrupt | None = None
+    request: RunRequest, settings: RunnerSettings, interrupt: Interrupt | None = None
 ) -> int:
     """Run the alert once and log one outcome line; the process's exit code."""
     started = time.monotonic()

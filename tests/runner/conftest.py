@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from alert_core.settings import Settings, load_settings
+from alert_runner.config import RunnerSettings
 from alert_runner.logs import LOGGER_NAME
 from tests.runner import plugins
 
@@ -47,10 +47,20 @@ def make_alert(db: asyncpg.Connection) -> AlertFactory:
     return make
 
 
+SettingsFactory = Callable[..., RunnerSettings]
+
+
+def settings_from_env(database_url: str, **overrides: object) -> RunnerSettings:
+    """The runner's settings as the pod reads them: ``field=value`` becomes ``ALERT_FIELD``."""
+    env = {"DATABASE_URL": database_url}
+    env.update({f"ALERT_{name.upper()}": str(value) for name, value in overrides.items()})
+    return RunnerSettings.from_env(env)
+
+
 @pytest.fixture
-def runner_settings(database_url: str) -> Callable[..., Settings]:
-    def build(**overrides: object) -> Settings:
-        return load_settings(database_url=database_url, **overrides)
+def runner_settings(database_url: str) -> SettingsFactory:
+    def build(**overrides: object) -> RunnerSettings:
+        return settings_from_env(database_url, **overrides)
 
     return build
 

@@ -22,8 +22,10 @@ from tests.runner.conftest import AlertFactory, instances, run_row
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 # What the runner must never load: it starts once per run, in a small image.
+# pydantic too: the runner reads its settings and frequencies without it (config.py, slot.py).
 FORBIDDEN = ("kopf", "kubernetes", "kubernetes_asyncio", "kr8s", "pykube", "typer", "rich",
-             "alembic", "prometheus_client", "sqlalchemy", "aiohttp")
+             "alembic", "prometheus_client", "sqlalchemy", "aiohttp", "pydantic",
+             "pydantic_core", "pydantic_settings")
 
 
 def _env(database_url: str, **extra: str) -> dict[str, str]:
@@ -130,6 +132,29 @@ def test_runner_imports_no_kubernetes_client_nor_operator_tooling() -> None:
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
                 if line.startswith("import time:")}
     assert "alert_runner.run" in imported and "asyncpg" in imported  # the real import chain
+    loaded = {name.split(".")[0] for name in imported}
+    assert loaded.isdisjoint(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
+
+
+@pytest.mark.parametrize(
+    "frequency",
+    [{"type": "daily", "time": "09:00", "timezone": "Europe/Paris"},
+     {"type": "cron", "expression": "*/5 * * * *"}],  # the cron parser is imported on use
+)
+async def test_a_whole_run_imports_nothing_forbidden(
+    make_alert: AlertFactory, database_url: str, frequency: dict[str, Any]
+) -> None:
+    # --help stops before the run: the modules imported on use must be clean too.
+    alert_id, client_id = await make_alert(frequency)
+    env = _env(database_url, JOB_NAME=f"alert-{alert_id}-29000002", PYTHONPROFILEIMPORTTIME="1")
+
+    done = await _run(_runner(alert_id, client_id), env)
+
+    assert done.returncode == SUCCESS, done.stderr[-2000:]
+    assert _lines(done.stdout)[-1]["outcome"] == "succeeded"
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "alert_runner.slot" in imported
     loaded = {name.split(".")[0] for name in imported}
     assert loaded.isdisjoint(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +16,9 @@ from aiohttp import web
 
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
 from alert_core.jobname import job_name_for
-from alert_core.settings import Settings
 from alert_runner.run import RunRequest, run_alert
-from tests.runner.conftest import AlertFactory, instances, run_row
+from tests.runner.conftest import AlertFactory, SettingsFactory, instances, run_row
 
-SettingsFactory = Callable[..., Settings]
 TOKEN = "s3cret-token-value"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -14,13 +13,17 @@ from alert_core.db import runs
 from alert_core.db.tables import SYSTEM_USER_ID
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
 from alert_core.jobname import job_name_for
-from alert_core.settings import Settings, load_settings
 from alert_runner.run import RunRequest, run_alert
 from tests.runner import plugins
-from tests.runner.conftest import AlertFactory, instances, run_row
+from tests.runner.conftest import (
+    AlertFactory,
+    SettingsFactory,
+    instances,
+    run_row,
+    settings_from_env,
+)
 
 SCHEDULED = datetime(2024, 5, 1, 7, 0, tzinfo=UTC)  # 09:00 in Paris
-SettingsFactory = Callable[..., Settings]
 
 
 def scheduled_job(alert_id: uuid.UUID, when: datetime = SCHEDULED) -> str:
@@ -272,7 +275,7 @@ async def test_cancelled_mid_execution_is_recorded_as_interrupted(
 async def test_database_unreachable_is_retryable_and_names_no_secret(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = load_settings(database_url="postgresql://alert:hunter2@127.0.0.1:1/nowhere")
+    settings = settings_from_env("postgresql://alert:hunter2@127.0.0.1:1/nowhere")
     request = RunRequest(uuid.uuid4(), uuid.uuid4(), "alert-x-1")
 
     assert await run_alert(request, settings) == RETRYABLE_FAILURE
