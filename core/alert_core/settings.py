@@ -112,14 +112,14 @@ class Settings(BaseSettings):
     @field_validator("database_secret_name", "runner_service_account", "http_token_secret_name")
     @classmethod
     def _dns_name(cls, value: str | None) -> str | None:
-        if value is not None and not DNS_SUBDOMAIN.match(value):
+        if value is not None and not DNS_SUBDOMAIN.fullmatch(value):
             raise ValueError("must be a Kubernetes name: lower-case letters, digits, '-' and '.'")
         return value
 
     @field_validator("namespace")
     @classmethod
     def _namespace_label(cls, value: str) -> str:
-        if not DNS_LABEL.match(value):
+        if not DNS_LABEL.fullmatch(value):
             raise ValueError("must be a DNS label of at most 63 characters")
         return value
 

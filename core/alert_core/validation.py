@@ -50,7 +50,7 @@ def check_database_url(value: str) -> str:
 
 def check_sql_identifier(value: str) -> str:
     # Schema and table names are put into SQL text (quoted): only plain identifiers pass.
-    if not SQL_IDENTIFIER.match(value):
+    if not SQL_IDENTIFIER.fullmatch(value):  # fullmatch: "$" would allow a trailing newline
         raise ValueError("must be a SQL identifier: a letter or _, then letters, digits, _")
     return value
 
@@ -76,5 +76,5 @@ def zone_name_is_well_formed(value: str) -> bool:
     return (
         value not in NOT_ZONES
         and parts[0] not in NOT_ZONE_DIRECTORIES
-        and all(ZONE_PART.match(part) and part not in (".", "..") for part in parts)
+        and all(ZONE_PART.fullmatch(part) and part not in (".", "..") for part in parts)
     )

@@ -128,3 +128,13 @@ def test_readme_lists_every_setting_with_its_default() -> None:
             continue  # "unset", or a default that carries the version
         shown = str(default).lower() if isinstance(default, bool) else str(default)
         assert documented == f"`{shown}`", (name, documented, shown)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("alerts_schema", "app\n"), ("alerts_table", "alerts\n"), ("namespace", "alerts\n"),
+     ("database_secret_name", "db\n")],
+)
+def test_a_trailing_newline_is_not_a_valid_name(field: str, value: str) -> None:
+    with pytest.raises(SettingsError):
+        load_settings(**{field: value})
