@@ -176,9 +176,19 @@ def _job_spec(alert: Alert, settings: Settings) -> dict[str, Any]:
     }
 
 
+def cronjob_timing(
+    alert: Alert, settings: Settings, *, paused: bool = False
+) -> tuple[str, str, bool]:
+    """``(spec.schedule, spec.timeZone, spec.suspend)`` of :func:`desired_cronjob`, without
+    building the whole manifest (the planner needs only these for most alerts)."""
+    schedule = spread_cron(alert.frequency, alert.id, settings.schedule_spread_minutes)
+    return schedule, alert.frequency.timezone, paused or not alert.is_active
+
+
 def desired_cronjob(alert: Alert, settings: Settings, *, paused: bool = False) -> dict[str, Any]:
     """The CronJob the cluster should have for ``alert``, spec-hash annotation included."""
     labels = _labels(alert)
+    schedule, time_zone, suspend = cronjob_timing(alert, settings, paused=paused)
     manifest: dict[str, Any] = {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -189,9 +199,9 @@ def desired_cronjob(alert: Alert, settings: Settings, *, paused: bool = False) -
             "annotations": {NAME_ANNOTATION: alert.name},
         },
         "spec": {
-            "schedule": spread_cron(alert.frequency, alert.id, settings.schedule_spread_minutes),
-            "timeZone": alert.frequency.timezone,
-            "suspend": paused or not alert.is_active,
+            "schedule": schedule,
+            "timeZone": time_zone,
+            "suspend": suspend,
             "concurrencyPolicy": settings.concurrency_policy,
             "startingDeadlineSeconds": settings.starting_deadline_seconds,
             "successfulJobsHistoryLimit": settings.successful_jobs_history_limit,

@@ -40,7 +40,7 @@ from alert_ctl.formatting import (
     short_time,
 )
 from alert_operator.kube import ApiError
-from alert_operator.planner import Existing, plan
+from alert_operator.planner import Summarizer, plan
 from alert_operator.state import AlertState
 
 HEADERS = ("NAME", "ID", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "CRONJOB")
@@ -187,12 +187,13 @@ async def read_cluster(settings: Settings, snapshot: Snapshot) -> None:
     except (ClusterUnavailableError, ApiError) as error:
         snapshot.cluster_error = str(error)[:300]
         return
-    existing = [Existing.from_body(body) for body in snapshot.cronjobs]
+    pauses = Pauses(GLOBAL_PAUSE_UUID in snapshot.pauses,
+                    frozenset(snapshot.pauses) - {GLOBAL_PAUSE_UUID})
+    summarize = Summarizer(snapshot.rows, pauses, settings)
+    existing = [summarize(body) for body in snapshot.cronjobs]
     if snapshot.filtered:
         ids = {row.id for row in snapshot.rows}
         existing = [item for item in existing if item.alert_id in ids]
-    pauses = Pauses(GLOBAL_PAUSE_UUID in snapshot.pauses,
-                    frozenset(snapshot.pauses) - {GLOBAL_PAUSE_UUID})
     result = plan(snapshot.rows, existing, pauses, settings)
     snapshot.states = {state.id: state for state in result.alerts if state.cronjob != "orphan"}
     if not snapshot.filtered:

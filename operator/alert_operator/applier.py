@@ -133,19 +133,21 @@ class Applier:
         what = f"{action.kind} CronJob {name}"
         if action.kind == "delete":
             await with_retries(lambda: self.api.delete_cronjob(namespace, name), what=what)
-        elif action.kind in ("update", "suspend"):
-            assert action.manifest is not None
-            patch = action.manifest
-            await with_retries(lambda: self.api.patch_cronjob(namespace, name, patch), what=what)
+            return
+        # Built here, for this request only: a plan of 10,000 creates holds no manifests.
+        manifest = action.manifest
+        assert manifest is not None
+        if action.kind in ("update", "suspend"):
+            await with_retries(
+                lambda: self.api.patch_cronjob(namespace, name, manifest), what=what
+            )
         elif action.kind == "create":
-            assert action.manifest is not None
-            await self._create(action.manifest, what)
+            await self._create(manifest, what)
         else:  # recreate: see planner.RECREATE_WHY for why not a patch
-            assert action.manifest is not None
             await with_retries(
                 lambda: self.api.delete_cronjob(namespace, name, propagation="Orphan"), what=what
             )
-            await self._create(action.manifest, what)
+            await self._create(manifest, what)
 
     async def _patch(self, name: str, patch: dict[str, Any], what: str) -> None:
         namespace = self.settings.namespace

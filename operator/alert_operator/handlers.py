@@ -3,7 +3,7 @@
 :class:`Runtime` owns the engine, the API client, the reconciler, the periodic full sync and
 the change feed; it runs the same with kopf (``operate``) or without a cluster (dry-run quick
 start). The kopf handlers only forward: login -> the API client, CronJob events -> the
-reconciler, Job events -> the run recorder, probe -> liveness, cleanup -> shutdown.
+reconciler's queue, Job events -> the run recorder, probe -> liveness, cleanup -> shutdown.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class Runtime:
         self.tasks = [
             asyncio.create_task(self._resync_loop(), name="alert-operator-resync"),
             asyncio.create_task(feed.run(), name="alert-operator-changefeed"),
+            asyncio.create_task(self.reconciler.run_events(), name="alert-operator-events"),
         ]
 
     async def start_status(self) -> None:
@@ -149,15 +150,17 @@ async def on_login(memo: Any, **kwargs: Any) -> Any:
 
 
 async def on_cronjob_event(*, memo: Any, event: Any, **_: Any) -> None:
+    """Reduce the event and return at once (no await): kopf keeps the body alive until we do,
+    and 10,000 of them waiting for a full sync would be the operator's biggest allocation."""
     runtime = _runtime(memo)
-    raw = dict(event.get("object") or {})
+    raw = event.get("object") or {}
     if runtime.reconciler is None or not is_managed(raw):  # the label, checked again here
         return
     if runtime.events is not None:  # kubectl describe matches Events by the object's uid too
         metadata = raw.get("metadata") or {}
         if metadata.get("uid") and event.get("type") != "DELETED":
             runtime.events.note_object(str(metadata.get("name")), str(metadata["uid"]))
-    await runtime.reconciler.on_cronjob_event(event.get("type"), raw)
+    runtime.reconciler.note_cronjob_event(event.get("type"), raw)
 
 
 async def on_job_event(*, memo: Any, event: Any, **_: Any) -> None:

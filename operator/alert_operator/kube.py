@@ -10,7 +10,7 @@ would fail again); 404 is :class:`NotFoundError`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -61,6 +61,10 @@ class KubeApi(Protocol):
     """What the reconciler, the applier and the recorders need from the cluster."""
 
     async def list_managed_cronjobs(self, namespace: str) -> list[Body]: ...
+
+    def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
+        """The same, one page at a time (a full sync reduces each page before the next)."""
+        ...
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None: ...
 
@@ -155,22 +159,30 @@ class HttpKubeApi:
         path = f"/apis/batch/v1/namespaces/{quote(namespace)}/cronjobs"
         return f"{path}/{quote(name)}" if name else path
 
-    async def _list(self, resource: str, path: str) -> list[Body]:
-        """All pages (limit/continue); labels re-checked here: a server may ignore selectors."""
-        items: list[Body] = []
+    async def _pages(self, resource: str, path: str) -> AsyncIterator[list[Body]]:
+        """Page by page (limit/continue); labels re-checked here: a server may ignore selectors."""
         token = ""
         while True:
             params = {"labelSelector": MANAGED_SELECTOR, "limit": str(LIST_PAGE_SIZE)}
             if token:
                 params["continue"] = token
             page = await self._request(("batch", resource, "list"), "GET", path, params=params)
-            items.extend(item for item in page.get("items") or [] if is_managed(item))
             token = str((page.get("metadata") or {}).get("continue") or "")
+            items = [item for item in page.get("items") or [] if is_managed(item)]
+            del page
+            yield items
+            del items  # a consumer that reduces each page holds one page at a time, not two
             if not token:
-                return items
+                return
+
+    async def _list(self, resource: str, path: str) -> list[Body]:
+        return [item async for page in self._pages(resource, path) for item in page]
 
     async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
         return await self._list("cronjobs", self._cronjobs(namespace))
+
+    def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
+        return self._pages("cronjobs", self._cronjobs(namespace))
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None:
         try:
@@ -224,6 +236,9 @@ class EmptyCluster:
 
     async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
         return []
+
+    async def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
+        yield []
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None:
         return None

@@ -1,6 +1,9 @@
 """The pure planner: alerts + existing CronJobs + pauses -> the actions that make them equal.
 
-No I/O here: the reconciler reads, this decides, the applier writes. Rules:
+No I/O here: the reconciler reads, this decides, the applier writes. Memory stays flat at
+10,000 CronJobs: each live body is reduced to an :class:`Existing` (:class:`Summarizer`, which
+compares it with its alert's desired object right then) as its page arrives, and an
+:class:`Action` carries what its manifest is built from, not the manifest. Rules:
 
 - active alert without CronJob -> ``create`` (an inactive or paused one without CronJob: nothing);
 - schedule or timezone differs -> ``recreate`` (delete with propagationPolicy Orphan, then
@@ -25,12 +28,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from alert_core.alert import AlertError, validate_alert
+from alert_core.alert import Alert, AlertError, validate_alert
 from alert_core.cronjob import (
     ALERT_ID_LABEL,
     HASH_ANNOTATION,
     NAME_ANNOTATION,
     cronjob_name,
+    cronjob_timing,
     desired_cronjob,
 )
 from alert_core.db.alerts import AlertRow
@@ -55,9 +59,15 @@ RECREATE_WHY = "schedule/timezone changed: recreated so no run before the change
 RESUME_WHY = "resumed: recreated so no run from the suspended time is 'missed'"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Existing:
-    """What the planner needs to know about a managed CronJob in the cluster."""
+    """A managed CronJob in the cluster, reduced to what the planner needs.
+
+    Made by :func:`summarize` while the live body is at hand; the body itself is not kept
+    (10,000 parsed CronJobs are ~130 MB). ``matches`` is :func:`matches` of the body against its
+    alert's desired object, computed right then: ``None`` when it was compared with nothing (no
+    row, an invalid row, a copy under another name); the planner counts that as drifted.
+    """
 
     name: str
     alert_id: uuid.UUID | None  # None when the label is missing or not a UUID
@@ -66,37 +76,94 @@ class Existing:
     time_zone: str | None
     suspended: bool
     created: str | None
-    body: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    alert_name: str | None = None  # the alert-name annotation (an orphan's state shows it)
+    matches: bool | None = None
 
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> Existing:
-        metadata = body.get("metadata") or {}
-        spec = body.get("spec") or {}
-        labels = metadata.get("labels") or {}
+
+def alert_id_of(body: Mapping[str, Any]) -> uuid.UUID | None:
+    """The alert-id label as a UUID; None when it is missing or not a UUID."""
+    labels = (body.get("metadata") or {}).get("labels") or {}
+    try:
+        return uuid.UUID(str(labels[ALERT_ID_LABEL]))
+    except (KeyError, ValueError):
+        return None
+
+
+def summarize(body: Mapping[str, Any], desired: Mapping[str, Any] | None) -> Existing:
+    """``body`` (a live CronJob) as an :class:`Existing`, compared with ``desired`` (the
+    desired object of its alert, or None)."""
+    metadata = body.get("metadata") or {}
+    spec = body.get("spec") or {}
+    annotations = metadata.get("annotations") or {}
+    return Existing(
+        name=str(metadata.get("name") or ""),
+        alert_id=alert_id_of(body),
+        spec_hash=annotations.get(HASH_ANNOTATION),
+        schedule=spec.get("schedule"),
+        time_zone=spec.get("timeZone"),
+        suspended=bool(spec.get("suspend")),
+        created=metadata.get("creationTimestamp"),
+        alert_name=annotations.get(NAME_ANNOTATION),
+        matches=None if desired is None else matches(body, desired),
+    )
+
+
+class Summarizer:
+    """Summarizes live CronJobs against the desired objects of ``alerts``: one desired object
+    at a time, built for the comparison and dropped (a page of bodies is reduced as it comes)."""
+
+    def __init__(self, alerts: Iterable[AlertRow], pauses: Pauses, settings: Settings) -> None:
+        self._rows = {row.id: row for row in alerts}
+        self._pauses = pauses
+        self._settings = settings
+
+    def desired(self, alert_id: uuid.UUID | None, name: str) -> dict[str, Any] | None:
+        """The desired object the CronJob ``name`` is compared with (None: with nothing)."""
+        row = None if alert_id is None else self._rows.get(alert_id)
+        if row is None or name != cronjob_name(row.id):
+            return None  # no row, or a copy under another name: deleted, never compared
         try:
-            alert_id: uuid.UUID | None = uuid.UUID(str(labels[ALERT_ID_LABEL]))
-        except (KeyError, ValueError):
-            alert_id = None
-        return cls(
-            name=str(metadata.get("name") or ""),
-            alert_id=alert_id,
-            spec_hash=(metadata.get("annotations") or {}).get(HASH_ANNOTATION),
-            schedule=spec.get("schedule"),
-            time_zone=spec.get("timeZone"),
-            suspended=bool(spec.get("suspend")),
-            created=metadata.get("creationTimestamp"),
-            body=body,
-        )
+            alert = validate_alert(row)
+        except AlertError:
+            return None  # invalid: its CronJob is left as it is
+        return desired_cronjob(alert, self._settings, paused=self._pauses.is_paused(alert.id))
+
+    def __call__(self, body: Mapping[str, Any]) -> Existing:
+        name = str((body.get("metadata") or {}).get("name") or "")
+        return summarize(body, self.desired(alert_id_of(body), name))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an action's manifest is built from, when it is sent (not when it is planned:
+    a cold sync of 10,000 must not hold 10,000 manifests at once)."""
+
+    alert: Alert
+    paused: bool
+    settings: Settings = field(repr=False)
+
+    def desired(self) -> dict[str, Any]:
+        return desired_cronjob(self.alert, self.settings, paused=self.paused)
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     kind: ActionKind
     name: str
     alert_id: uuid.UUID | None
     reason: str
-    # create/recreate: the desired object; update/suspend: the merge patch; delete: None.
-    manifest: dict[str, Any] | None = field(default=None, repr=False)
+    target: Target | None = field(default=None, repr=False, compare=False)  # None: delete
+
+    @property
+    def manifest(self) -> dict[str, Any] | None:
+        """create/recreate: the desired object; update/suspend: the merge patch; delete: None.
+
+        Built anew on each access (so nothing holds it longer than the request that sends it).
+        """
+        if self.target is None:
+            return None
+        desired = self.target.desired()
+        return merge_patch(desired) if self.kind in ("update", "suspend") else desired
 
 
 @dataclass(frozen=True)
@@ -160,13 +227,14 @@ def merge_patch(desired: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _state(alert_id: uuid.UUID, name: str, desired: Mapping[str, Any] | None,
+def _state(alert_id: uuid.UUID, name: str,
+           timing: tuple[str | None, str | None, bool] | None,
            cronjob: Literal["in sync", "drifted", "missing", "invalid", "orphan"],
            problem: str | None = None) -> AlertState:
-    spec = (desired or {}).get("spec") or {}
+    schedule, time_zone, suspended = timing or (None, None, False)
     return AlertState(
-        id=alert_id, name=name, schedule=spec.get("schedule"), timezone=spec.get("timeZone"),
-        suspended=bool(spec.get("suspend", False)), cronjob=cronjob, problem=problem,
+        id=alert_id, name=name, schedule=schedule, timezone=time_zone,
+        suspended=suspended, cronjob=cronjob, problem=problem,
     )
 
 
@@ -180,32 +248,31 @@ def _plan_alert(
         plan.invalid.append(Invalid(row.id, row.name, problem, existing.name if existing else None))
         plan.alerts.append(_state(row.id, row.name, None, "invalid", problem))
         return
-    desired = desired_cronjob(alert, settings, paused=pauses.is_paused(alert.id))
-    name = desired["metadata"]["name"]
-    suspend = bool(desired["spec"]["suspend"])
+    paused = pauses.is_paused(alert.id)
+    target = Target(alert, paused, settings)
+    name = cronjob_name(alert.id)
+    timing = cronjob_timing(alert, settings, paused=paused)
+    schedule, time_zone, suspend = timing
     if existing is None:
-        if suspend:  # inactive or paused, and nothing to suspend: nothing to do
-            plan.alerts.append(_state(alert.id, alert.name, desired, "missing"))
-            return
-        plan.actions.append(Action("create", name, alert.id, "no CronJob yet", desired))
-        plan.alerts.append(_state(alert.id, alert.name, desired, "missing"))
+        plan.alerts.append(_state(alert.id, alert.name, timing, "missing"))
+        if not suspend:  # inactive or paused, and nothing to suspend: nothing to do
+            plan.actions.append(Action("create", name, alert.id, "no CronJob yet", target))
         return
-    if matches(existing.body, desired):
-        plan.alerts.append(_state(alert.id, alert.name, desired, "in sync"))
+    if existing.matches:
+        plan.alerts.append(_state(alert.id, alert.name, timing, "in sync"))
         return
-    plan.alerts.append(_state(alert.id, alert.name, desired, "drifted"))
-    spec = desired["spec"]
-    if existing.schedule != spec["schedule"] or existing.time_zone != spec["timeZone"]:
-        plan.actions.append(Action("recreate", name, alert.id, RECREATE_WHY, desired))
+    plan.alerts.append(_state(alert.id, alert.name, timing, "drifted"))
+    if existing.schedule != schedule or existing.time_zone != time_zone:
+        plan.actions.append(Action("recreate", name, alert.id, RECREATE_WHY, target))
     elif existing.suspended and not suspend:
-        plan.actions.append(Action("recreate", name, alert.id, RESUME_WHY, desired))
+        plan.actions.append(Action("recreate", name, alert.id, RESUME_WHY, target))
     elif suspend and not existing.suspended:
-        reason = "paused" if pauses.is_paused(alert.id) else "alert inactive"
-        plan.actions.append(Action("suspend", name, alert.id, reason, merge_patch(desired)))
+        reason = "paused" if paused else "alert inactive"
+        plan.actions.append(Action("suspend", name, alert.id, reason, target))
     else:
-        reason = ("spec changed" if existing.spec_hash != desired["metadata"]["annotations"]
-                  [HASH_ANNOTATION] else "edited by hand")
-        plan.actions.append(Action("update", name, alert.id, reason, merge_patch(desired)))
+        spec_hash = target.desired()["metadata"]["annotations"][HASH_ANNOTATION]
+        reason = "spec changed" if existing.spec_hash != spec_hash else "edited by hand"
+        plan.actions.append(Action("update", name, alert.id, reason, target))
 
 
 def _guard_mass_delete(plan: Plan, settings: Settings, recently_deleted: int) -> None:
@@ -260,8 +327,7 @@ def plan(
     for alert_id, item in by_alert.items():
         if alert_id not in rows and (allowed is None or alert_id in allowed):
             result.actions.append(Action("delete", item.name, alert_id, "alert row gone"))
-            name = (item.body.get("metadata") or {}).get("annotations", {}).get(NAME_ANNOTATION)
-            result.alerts.append(_state(alert_id, str(name or item.name), None, "orphan"))
+            result.alerts.append(_state(alert_id, item.alert_name or item.name, None, "orphan"))
     for item in duplicates:
         if allowed is None or item.alert_id in allowed:
             reason = f"not named {cronjob_name(item.alert_id)}: a copy would run the alert twice"

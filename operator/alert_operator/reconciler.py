@@ -7,6 +7,11 @@ hand). Without kopf: ``alertctl sync`` uses the same class with any :class:`Kube
 Ordering: a full sync runs alone (it plans from one snapshot, and a one-alert sync applied in
 the middle would be undone by that stale plan); one-alert syncs run concurrently with each
 other but never twice at once for the same alert.
+
+Memory (10,000 CronJobs): a full sync reads the alerts first, then reduces each page of live
+CronJobs to small summaries and digests before the next page; watch events are reduced to
+(alert id, digest) when they arrive and handled after any running full sync, so no body is kept
+by us or, waiting on us, by kopf.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from alert_core.settings import Settings
 from alert_operator import metrics
 from alert_operator.applier import Applier, ApplyResult, EventSink
 from alert_operator.kube import ApiError, KubeApi, is_managed
-from alert_operator.planner import Existing, Plan, plan
+from alert_operator.planner import Existing, Plan, Summarizer, alert_id_of, plan
 from alert_operator.state import OperatorState
 
 log = logging.getLogger(__name__)
@@ -121,6 +126,9 @@ class Reconciler:
         self._gate = _Gate()
         self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
         self._seen: dict[uuid.UUID, str] = {}  # alert id -> digest of its CronJob when in sync
+        # CronJob name -> (alert id, digest; None when deleted): watch events not handled yet
+        self._events: dict[str, tuple[uuid.UUID, str | None]] = {}
+        self._events_waiting = asyncio.Event()
         self._recent_deletes: deque[float] = deque()
         self._rows = 0
         self.full_sync_wanted = asyncio.Event()  # set when a one-alert sync defers to a full one
@@ -152,26 +160,24 @@ class Reconciler:
         return rows, pauses
 
     async def _full_sync(self) -> SyncResult:
-        table = await self._read_table()
+        table = await self._read_table()  # the alerts first: each live page is compared as it comes
         if isinstance(table, str):
             return self._failed(table)
         rows, pauses = table
-        try:
-            live = await self.api.list_managed_cronjobs(self.settings.namespace)
-        except ApiError as error:
-            return self._failed(f"kubernetes: {error}")
-        existing = [Existing.from_body(body) for body in live]
+        cluster = await self._read_cluster(Summarizer(rows, pauses, self.settings))
+        if isinstance(cluster, str):
+            return self._failed(cluster)
+        existing, digests = cluster
         self._prune_recent_deletes()
         the_plan = plan(rows, existing, pauses, self.settings,
                         recently_deleted=len(self._recent_deletes))
         self._rows = len(rows)
+        del rows, existing  # the plan has what it needs; free them before the writes
         await self._report(the_plan)
         touched = {action.alert_id for action in the_plan.actions}
-        self._seen = {
-            item.alert_id: digest(item.body)
-            for item in existing
-            if item.alert_id is not None and item.alert_id not in touched
-        }
+        self._seen = {alert_id: value for alert_id, value in digests.items()
+                      if alert_id not in touched}
+        del digests
         applied = await self._apply_locked(the_plan)
         self._update_state(the_plan, applied)
         return SyncResult(
@@ -183,6 +189,25 @@ class Reconciler:
             invalid=len(the_plan.invalid),
             blocked_deletes=the_plan.blocked_deletes,
         )
+
+    async def _read_cluster(
+        self, summarize: Summarizer
+    ) -> tuple[list[Existing], dict[uuid.UUID, str]] | str:
+        """The managed CronJobs, each page reduced to summaries (and the digest of each one named
+        after its alert) before the next page is read; or the error as one line."""
+        existing: list[Existing] = []
+        digests: dict[uuid.UUID, str] = {}
+        try:
+            async for page in self.api.managed_cronjob_pages(self.settings.namespace):
+                for body in page:
+                    item = summarize(body)
+                    existing.append(item)
+                    if item.alert_id is not None and item.name == cronjob_name(item.alert_id):
+                        digests[item.alert_id] = digest(body)
+                del page  # not kept while the next page is read
+        except ApiError as error:
+            return f"kubernetes: {error}"
+        return existing, digests
 
     def _failed(self, error: str) -> SyncResult:
         log.error("full sync aborted before any write: %s", error)
@@ -270,15 +295,17 @@ class Reconciler:
             self.state.database_reachable = False
             log.error("sync of alert %s aborted: database: %s", alert_id, type(error).__name__)
             return SyncResult(ok=False, error=f"database: {type(error).__name__}")
+        self.state.database_reachable = True  # as a full sync's read does: it answered
         name = cronjob_name(alert_id)
         try:
             live = await self.api.get_cronjob(self.settings.namespace, name)
         except ApiError as error:
             return SyncResult(ok=False, error=f"kubernetes: {error}")
-        existing = [Existing.from_body(live)] if live is not None and is_managed(live) else []
-        if live is not None and not existing:
+        if live is not None and not is_managed(live):
             log.warning("CronJob %s exists without our label: not touched", name)
             return SyncResult(ok=False, error=f"{name} exists and is not ours")
+        summarize = Summarizer([row] if row else [], pauses, self.settings)
+        existing = [] if live is None else [summarize(live)]
         the_plan = plan([row] if row else [], existing, pauses, self.settings, scope={alert_id})
         if any(a.kind == "delete" for a in the_plan.actions) and not self._delete_allowed():
             self.full_sync_wanted.set()
@@ -326,15 +353,43 @@ class Reconciler:
         return now
 
     # --- watch events ----------------------------------------------------------------------
-    async def on_cronjob_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
-        """A managed CronJob changed: reconcile its alert unless it is as we last saw it."""
+    def note_cronjob_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        """A managed CronJob changed: reduce the event now, reconcile later (:meth:`run_events`).
+
+        Returns at once, so kopf drops the body: holding 10,000 bodies in handlers waiting for a
+        full sync was most of the operator's peak memory. Only the alert id and the digest are
+        queued; a later event for the same CronJob replaces one not handled yet.
+        """
         if not is_managed(body):
             return
-        alert_id = Existing.from_body(body).alert_id
+        alert_id = alert_id_of(body)
         if alert_id is None:
             return
-        if event_type != "DELETED":
-            async with self._gate.shared():  # wait for a full sync that may be running
-                if self._seen.get(alert_id) == digest(body):
-                    return
-        await self.sync_alert(alert_id)
+        name = str((body.get("metadata") or {}).get("name") or "")
+        self._events[name] = (alert_id, None if event_type == "DELETED" else digest(body))
+        self._events_waiting.set()
+
+    async def run_events(self) -> None:
+        """Forever: handle the queued watch events (the operator runs this as a task)."""
+        while True:
+            await self._events_waiting.wait()
+            await self.handle_events()
+
+    async def handle_events(self) -> None:
+        """Reconcile each alert whose CronJob is no longer as the last sync saw it in sync."""
+        async with self._gate.shared():  # after a running full sync, against what it saw
+            self._events_waiting.clear()
+            pending, self._events = self._events, {}
+            stale = {alert_id for alert_id, seen in pending.values()
+                     if seen is None or self._seen.get(alert_id) != seen}
+        del pending
+        limit = asyncio.Semaphore(self.settings.max_concurrency)
+
+        async def one(alert_id: uuid.UUID) -> None:
+            async with limit:
+                try:
+                    await self.sync_alert(alert_id)
+                except Exception:  # a bug in one alert's sync must not stop the others
+                    log.exception("sync of alert %s after a CronJob event crashed", alert_id)
+
+        await asyncio.gather(*(one(alert_id) for alert_id in stale))

@@ -20,7 +20,13 @@ from alert_core.cronjob import (
 from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
-from alert_operator.planner import Existing, matches, plan
+from alert_operator.planner import (
+    Plan,
+    Summarizer,
+    matches,
+    summarize,
+)
+from alert_operator.planner import plan as make_plan
 
 SETTINGS = Settings(namespace="alerts", mass_delete_min=3, max_delete_fraction=0.5)
 NO_PAUSES = Pauses(False, frozenset())
@@ -31,7 +37,10 @@ def row(frequency: Any = None, *, active: bool = True, name: str = "a") -> Alert
     return AlertRow(uuid.uuid4(), uuid.uuid4(), name, frequency or DAILY, active)
 
 
-def live(r: AlertRow, *, paused: bool = False, settings: Settings = SETTINGS) -> Existing:
+Body = dict[str, Any]
+
+
+def live(r: AlertRow, *, paused: bool = False, settings: Settings = SETTINGS) -> Body:
     """The CronJob as a real server returns it: ours plus defaults and status."""
     body = copy.deepcopy(desired_cronjob(validate_alert(r), settings, paused=paused))
     body["metadata"].update(
@@ -39,13 +48,21 @@ def live(r: AlertRow, *, paused: bool = False, settings: Settings = SETTINGS) ->
     )
     body["spec"]["jobTemplate"]["spec"]["template"]["spec"]["dnsPolicy"] = "ClusterFirst"
     body["status"] = {"lastScheduleTime": "2024-01-02T09:00:00Z"}
-    return Existing.from_body(body)
+    return body
 
 
-def foreign_copy(r: AlertRow, name: str) -> Existing:
+def foreign_copy(r: AlertRow, name: str) -> Body:
     body = copy.deepcopy(desired_cronjob(validate_alert(r), SETTINGS))
     body["metadata"]["name"] = name
-    return Existing.from_body(body)
+    return body
+
+
+def plan(
+    rows: list[AlertRow], bodies: list[Body], pauses: Pauses, settings: Settings, **kwargs: Any
+) -> Plan:
+    """What the reconciler does: each live body summarized against the rows, then planned."""
+    summarize = Summarizer(rows, pauses, settings)
+    return make_plan(rows, [summarize(body) for body in bodies], pauses, settings, **kwargs)
 
 
 def kinds(result: Any) -> list[tuple[str, str]]:
@@ -125,10 +142,9 @@ def test_reactivation_resumes_by_recreating() -> None:
 
 def test_hand_edit_is_repaired_though_the_hash_annotation_is_equal() -> None:
     r = row()
-    existing = live(r)
-    body = copy.deepcopy(dict(existing.body))
+    body = live(r)
     body["spec"]["concurrencyPolicy"] = "Allow"
-    result = plan([r], [Existing.from_body(body)], NO_PAUSES, SETTINGS)
+    result = plan([r], [body], NO_PAUSES, SETTINGS)
     assert [(a.kind, a.reason) for a in result.actions] == [("update", "edited by hand")]
 
 
@@ -142,7 +158,7 @@ def test_resource_quantities_rewritten_by_the_server_are_not_drift() -> None:
     settings = SETTINGS.model_copy(update={"runner_cpu_limit": "1000m"})
     r = row()
     existing = live(r, settings=settings)
-    container = existing.body["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    container = existing["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     container["resources"]["limits"]["cpu"] = "1"
     assert plan([r], [existing], NO_PAUSES, settings).actions == []
 
@@ -161,9 +177,9 @@ def test_copy_under_another_name_is_deleted() -> None:
 
 def test_cronjob_without_usable_alert_id_is_left_alone() -> None:
     r = row()
-    body = copy.deepcopy(dict(live(r).body))
+    body = live(r)
     body["metadata"]["labels"][ALERT_ID_LABEL] = "not-a-uuid"
-    result = plan([], [Existing.from_body(body)], NO_PAUSES, SETTINGS)
+    result = plan([], [body], NO_PAUSES, SETTINGS)
     assert result.actions == [] and result.unknown == [cronjob_name(r.id)]
 
 
@@ -240,10 +256,66 @@ def test_matches_ignores_additions_and_sees_changes() -> None:
     assert not matches({"d": "x"}, desired)
 
 
-def test_existing_from_body_reads_labels_and_annotations() -> None:
-    r = row()
-    existing = live(r)
-    assert existing.alert_id == r.id and existing.spec_hash
-    assert existing.body["metadata"]["annotations"][HASH_ANNOTATION] == existing.spec_hash
-    assert existing.body["metadata"]["labels"][MANAGED_BY_LABEL] == MANAGED_BY
+def test_summary_reads_labels_and_annotations_and_keeps_no_body() -> None:
+    r = row(name="Morning digest")
+    body = live(r)
+    existing = summarize(body, None)
+    assert existing.alert_id == r.id and existing.name == cronjob_name(r.id)
+    assert existing.spec_hash == body["metadata"]["annotations"][HASH_ANNOTATION]
+    assert body["metadata"]["labels"][MANAGED_BY_LABEL] == MANAGED_BY
     assert existing.created == "2024-01-01T00:00:00Z" and existing.time_zone == "UTC"
+    assert existing.alert_name == "Morning digest" and existing.matches is None
+    assert not hasattr(existing, "__dict__")  # slots: a summary is a few small fields
+
+
+def test_summarizer_compares_each_body_with_its_alerts_desired_object() -> None:
+    r, gone, bad = row(), row(), row()
+    broken = AlertRow(bad.id, bad.client_id, bad.name, {"type": "nope"}, True)
+    edited = live(r)
+    edited["spec"]["concurrencyPolicy"] = "Allow"
+    summarize_ = Summarizer([r, broken], NO_PAUSES, SETTINGS)
+    assert summarize_(live(r)).matches is True
+    assert summarize_(edited).matches is False
+    # Compared with nothing: no row, an invalid row, a copy under another name.
+    assert summarize_(live(gone)).matches is None
+    assert summarize_(live(bad)).matches is None
+    assert summarize_(foreign_copy(r, "my-copy")).matches is None
+
+
+def test_a_summary_compared_with_nothing_counts_as_drifted() -> None:
+    r = row()
+    result = make_plan([r], [summarize(live(r), None)], NO_PAUSES, SETTINGS)
+    assert [(a.kind, a.reason) for a in result.actions] == [("update", "edited by hand")]
+
+
+def test_actions_carry_no_manifest_and_build_it_when_asked() -> None:
+    r = row()
+    action = plan([r], [], NO_PAUSES, SETTINGS).actions[0]
+    assert action.manifest == desired_cronjob(validate_alert(r), SETTINGS)
+    assert action.manifest is not action.manifest  # built anew: nothing keeps it
+    fields = [getattr(action, name) for name in action.__slots__]
+    assert not [value for value in fields if isinstance(value, dict)]
+
+
+@pytest.mark.parametrize("spread", [0, 15])
+@pytest.mark.parametrize("paused", [False, True])
+def test_states_say_what_the_desired_object_says(spread: int, paused: bool) -> None:
+    settings = SETTINGS.model_copy(update={"schedule_spread_minutes": spread})
+    rows = [row({"type": "hourly", "time": "00:10"}), row({**DAILY, "timezone": "Asia/Tokyo"}),
+            row({"type": "cron", "expression": "*/5 9-17 * * 1-5", "timezone": "UTC"}),
+            row(active=False)]
+    pauses = Pauses(paused, frozenset())
+    for bodies in ([], [live(r, paused=paused, settings=settings) for r in rows]):
+        for state in plan(rows, bodies, pauses, settings).alerts:
+            r = next(r for r in rows if r.id == state.id)
+            spec = desired_cronjob(validate_alert(r), settings, paused=paused)["spec"]
+            assert (state.schedule, state.timezone, state.suspended) == (
+                spec["schedule"], spec["timeZone"], spec["suspend"])
+            assert state.cronjob == ("in sync" if bodies else "missing")
+
+
+def test_an_orphans_state_shows_the_alert_name_annotation() -> None:
+    orphan = row(name="Weekly revenue")
+    result = plan([], [live(orphan)], NO_PAUSES, SETTINGS.model_copy(
+        update={"confirm_mass_delete": True}))
+    assert [(s.name, s.cronjob) for s in result.alerts] == [("Weekly revenue", "orphan")]

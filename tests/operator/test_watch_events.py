@@ -1,0 +1,123 @@
+"""CronJob watch events: reduced when they arrive, handled after the sync, never kept as bodies.
+
+The Reconciler alone (no kopf) against the API emulator and a real PostgreSQL: the kopf handler
+calls ``note_cronjob_event`` and returns; the operator's task runs ``handle_events``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gc
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from alert_core.cronjob import cronjob_name
+from alert_core.db.engine import make_engine
+from alert_core.settings import Settings
+from alert_operator.kube import HttpKubeApi
+from alert_operator.reconciler import Reconciler
+from alert_operator.state import OperatorState
+from tests.operator.conftest import NAMESPACE, Database, Emulator
+
+
+class PlainHttp:
+    """What HttpKubeApi reads of kopf's ConnectionInfo, for the emulator's plain HTTP."""
+
+    trust_env = False
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+
+    def as_ssl_context(self) -> bool:
+        return True
+
+    def as_http_headers(self) -> dict[str, str]:
+        return {}
+
+
+class Body(dict[str, Any]):
+    """A body that a weak reference can watch (a plain dict cannot be weakly referenced)."""
+
+
+def run(emulator: Emulator, database_url: str,
+        steps: Callable[[Reconciler], Awaitable[None]]) -> None:
+    async def _main() -> None:
+        settings = Settings(database_url=database_url, namespace=NAMESPACE)
+        engine = make_engine(settings)
+        api = HttpKubeApi(PlainHttp(emulator.url))
+        try:
+            await steps(Reconciler(settings, engine, api, OperatorState()))
+        finally:
+            await api.close()
+            await engine.dispose()
+
+    asyncio.run(_main())
+
+
+def test_events_equal_to_the_sync_cost_nothing_and_the_last_one_per_cronjob_counts(
+    emulator: Emulator, db: Database, database_url: str
+) -> None:
+    alert = db.add_alert("a")
+    name = cronjob_name(alert)
+
+    async def steps(reconciler: Reconciler) -> None:
+        assert (await reconciler.full_sync()).actions["create"] == 1
+        await reconciler.full_sync()  # now the CronJob is as the sync saw it
+        live = emulator.cronjobs()[name]
+        edited = copy.deepcopy(live)
+        edited["spec"]["schedule"] = "1 1 * * *"
+        before = len(emulator.requests())
+        # An edit immediately undone: only the last event counts, and it equals the sync.
+        reconciler.note_cronjob_event("MODIFIED", edited)
+        reconciler.note_cronjob_event("MODIFIED", live)
+        await reconciler.handle_events()
+        assert emulator.requests()[before:] == []
+
+        reconciler.note_cronjob_event("MODIFIED", edited)
+        await reconciler.handle_events()
+        assert [method for method, _ in emulator.requests()[before:]] == ["GET"]  # in sync
+
+    run(emulator, database_url, steps)
+
+
+def test_a_hand_edit_seen_by_the_watch_is_repaired(
+    emulator: Emulator, db: Database, database_url: str
+) -> None:
+    alert = db.add_alert("a")
+    name = cronjob_name(alert)
+
+    async def steps(reconciler: Reconciler) -> None:
+        await reconciler.full_sync()
+        await reconciler.full_sync()
+        assert emulator.patch_cronjob(name, {"spec": {"concurrencyPolicy": "Allow"}}) == 200
+        reconciler.note_cronjob_event("MODIFIED", emulator.cronjobs()[name])
+        await reconciler.handle_events()
+        assert emulator.cronjobs()[name]["spec"]["concurrencyPolicy"] == "Forbid"
+
+        gone = emulator.cronjobs()[name]
+        assert emulator.delete_cronjob(name) == 200
+        reconciler.note_cronjob_event("DELETED", gone)
+        await reconciler.handle_events()
+        assert name in emulator.cronjobs()
+
+    run(emulator, database_url, steps)
+
+
+def test_an_event_keeps_no_reference_to_its_body(
+    emulator: Emulator, db: Database, database_url: str
+) -> None:
+    alert = db.add_alert("a")
+
+    async def steps(reconciler: Reconciler) -> None:
+        await reconciler.full_sync()
+        body = Body(emulator.cronjobs()[cronjob_name(alert)])
+        watcher = weakref.ref(body)
+        reconciler.note_cronjob_event("ADDED", body)
+        del body
+        gc.collect()
+        assert watcher() is None  # reduced at once: kopf may drop it as soon as we return
+        await reconciler.handle_events()
+
+    run(emulator, database_url, steps)
