@@ -23,13 +23,14 @@ import kopf
 from alert_core.cronjob import MANAGED_SELECTOR
 from alert_core.settings import Settings, SettingsError, load_settings
 from alert_operator.handlers import Runtime, build_registry
-from alert_operator.kube import EmptyCluster
+from alert_operator.kube import LIST_PAGE_SIZE, EmptyCluster
 from alert_operator.logs import setup_logging
 from alert_operator.state import OperatorState
 
 log = logging.getLogger("alert_operator")
 
 EXIT_USAGE = 2
+WORKER_IDLE_SECONDS = 0.5
 CLUSTER_CHECK_TIMEOUT_SECONDS = 5.0
 
 
@@ -45,6 +46,11 @@ def kopf_settings(settings: Settings) -> kopf.OperatorSettings:
     config.watching.label_selectors["batch", "v1", "cronjobs"] = MANAGED_SELECTOR
     config.watching.label_selectors["batch", "v1", "jobs"] = MANAGED_SELECTOR
     config.process.ultimate_exiting_timeout = 30  # within the pod's termination grace period
+    # Memory at 10,000 CronJobs (BENCHMARKS.md): kopf's initial listing in pages like ours,
+    # not one response of 10,000 bodies; and a per-object worker, which keeps its last event's
+    # body while it idles, exits soon after our handler (which returns at once) is done.
+    config.watching.chunk_size = LIST_PAGE_SIZE
+    config.queueing.idle_timeout = WORKER_IDLE_SECONDS
     return config
 
 

@@ -215,21 +215,21 @@ class Reconciler:
         return SyncResult(ok=False, error=error)
 
     async def _apply_locked(self, the_plan: Plan) -> ApplyResult:
-        async def one(action: Any, result: ApplyResult) -> None:
-            if action.alert_id is None:
-                await self.applier.apply_one(action, result)
-                return
-            async with self._lock(action.alert_id):
-                await self.applier.apply_one(action, result)
-
+        """``max_concurrency`` workers taking the actions in order (not one task per action: a
+        cold sync of 10,000 would hold 10,000 tasks)."""
         result = ApplyResult()
-        limit = asyncio.Semaphore(self.settings.max_concurrency)
+        todo = iter(the_plan.actions)
 
-        async def bounded(action: Any) -> None:
-            async with limit:
-                await one(action, result)
+        async def worker() -> None:
+            for action in todo:  # shared: each action is taken by one worker
+                if action.alert_id is None:
+                    await self.applier.apply_one(action, result)
+                    continue
+                async with self._lock(action.alert_id):
+                    await self.applier.apply_one(action, result)
 
-        await asyncio.gather(*(bounded(action) for action in the_plan.actions))
+        workers = min(len(the_plan.actions), self.settings.max_concurrency)
+        await asyncio.gather(*(worker() for _ in range(workers)))
         return result
 
     async def _report(self, the_plan: Plan) -> None:
@@ -383,13 +383,15 @@ class Reconciler:
             stale = {alert_id for alert_id, seen in pending.values()
                      if seen is None or self._seen.get(alert_id) != seen}
         del pending
-        limit = asyncio.Semaphore(self.settings.max_concurrency)
+        todo = list(stale)
 
-        async def one(alert_id: uuid.UUID) -> None:
-            async with limit:
+        async def worker() -> None:  # a few workers, not one task per alert (10,000 after a sync)
+            while todo:
+                alert_id = todo.pop()
                 try:
                     await self.sync_alert(alert_id)
                 except Exception:  # a bug in one alert's sync must not stop the others
                     log.exception("sync of alert %s after a CronJob event crashed", alert_id)
 
-        await asyncio.gather(*(one(alert_id) for alert_id in stale))
+        await asyncio.gather(*(worker() for _ in range(min(len(todo),
+                                                            self.settings.max_concurrency))))
