@@ -164,6 +164,7 @@ class Reconciler:
         if isinstance(table, str):
             return self._failed(table)
         rows, pauses = table
+        del table
         cluster = await self._read_cluster(Summarizer(rows, pauses, self.settings))
         if isinstance(cluster, str):
             return self._failed(cluster)
