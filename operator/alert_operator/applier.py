@@ -24,7 +24,7 @@ from alert_operator.kube import (
     is_managed,
 )
 from alert_operator.metrics import ACTIONS
-from alert_operator.planner import Action, matches, merge_patch
+from alert_operator.planner import Action, digest, matches, merge_patch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,6 +48,8 @@ class EventSink(Protocol):
 class ApplyResult:
     applied: list[Action] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # CronJob name -> error
+    # alert id -> digest of the CronJob as the server stored it after our create/patch
+    stored: dict[uuid.UUID, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -111,11 +113,12 @@ class Applier:
     async def apply_one(self, action: Action, result: ApplyResult) -> None:
         ACTIONS.labels(kind=action.kind, dry_run=str(self.settings.dry_run).lower()).inc()
         if self.settings.dry_run:
-            log.info("dry-run: would %s CronJob %s (%s)", action.kind, action.name, action.reason)
+            log.info("dry-run: would %s CronJob %s%s (%s)", action.kind, action.name,
+                     action.describe(), action.reason)
             result.applied.append(action)
             return
         try:
-            await self._write(action)
+            stored = await self._write(action)
         except ApiError as error:
             result.failed[action.name] = str(error)
             log.error("%s CronJob %s failed: %s", action.kind, action.name, error)
@@ -125,35 +128,37 @@ class Applier:
                     f"{action.kind} failed: {error}",
                 )
             return
-        log.info("%s CronJob %s (%s)", action.kind, action.name, action.reason)
+        log.info("%s CronJob %s%s (%s)", action.kind, action.name, action.describe(),
+                 action.reason)
         result.applied.append(action)
+        if stored is not None and action.alert_id is not None:
+            result.stored[action.alert_id] = digest(stored)
 
-    async def _write(self, action: Action) -> None:
+    async def _write(self, action: Action) -> dict[str, Any] | None:
+        """Send the action; the object as the server stored it, when its answer has one."""
         namespace, name = self.settings.namespace, action.name
         what = f"{action.kind} CronJob {name}"
         if action.kind == "delete":
             await with_retries(lambda: self.api.delete_cronjob(namespace, name), what=what)
-            return
+            return None
         # Built here, for this request only: a plan of 10,000 creates holds no manifests.
         manifest = action.manifest
         assert manifest is not None
         if action.kind in ("update", "suspend"):
-            await with_retries(
+            return await with_retries(
                 lambda: self.api.patch_cronjob(namespace, name, manifest), what=what
             )
-        elif action.kind == "create":
-            await self._create(manifest, what)
-        else:  # recreate: see planner.RECREATE_WHY for why not a patch
+        if action.kind == "recreate":  # see planner.RECREATE_WHY for why not a patch
             await with_retries(
                 lambda: self.api.delete_cronjob(namespace, name, propagation="Orphan"), what=what
             )
-            await self._create(manifest, what)
+        return await self._create(manifest, what)
 
     async def _patch(self, name: str, patch: dict[str, Any], what: str) -> None:
         namespace = self.settings.namespace
         await with_retries(lambda: self.api.patch_cronjob(namespace, name, patch), what=what)
 
-    async def _create(self, body: dict[str, Any], what: str) -> None:
+    async def _create(self, body: dict[str, Any], what: str) -> dict[str, Any] | None:
         """Create; on 409 look at what holds the name.
 
         Still terminating (after our delete): wait and try again. Ours and alive (a create that
@@ -163,11 +168,10 @@ class Applier:
         namespace, name = self.settings.namespace, body["metadata"]["name"]
         for attempt in range(1, RECREATE_ATTEMPTS + 1):
             try:
-                await with_retries(
+                return await with_retries(
                     lambda: self.api.create_cronjob(namespace, body), what=what,
                     retry_conflicts=False,
                 )
-                return
             except RetryableApiError as error:
                 if error.status != 409:
                     raise
@@ -180,7 +184,7 @@ class Applier:
                     )
                 if not matches(live, body):
                     await self._patch(name, merge_patch(body), what)
-                return
+                return None
             log.info("%s: the old object is still terminating; retry %d", what, attempt)
             await asyncio.sleep(_backoff(attempt))
         raise conflict

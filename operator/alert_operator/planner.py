@@ -23,6 +23,8 @@ a cluster's schedules.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -164,6 +166,17 @@ class Action:
             return None
         desired = self.target.desired()
         return merge_patch(desired) if self.kind in ("update", "suspend") else desired
+
+    def describe(self) -> str:
+        """`` for alert 'name': <schedule> <zone>[, suspended]`` (empty for a delete): what a
+        dry-run user compares with the old scheduler."""
+        if self.target is None:
+            return ""
+        alert = self.target.alert
+        schedule, zone, suspend = cronjob_timing(alert, self.target.settings,
+                                                 paused=self.target.paused)
+        return f" for alert {alert.name[:80]!r}: {schedule} {zone}" + (
+            ", suspended" if suspend else "")
 
 
 @dataclass(frozen=True)
@@ -334,3 +347,16 @@ def plan(
             result.actions.append(Action("delete", item.name, item.alert_id, reason))
     _guard_mass_delete(result, settings, recently_deleted)
     return result
+
+
+def digest(body: Mapping[str, Any]) -> str:
+    """What we manage of a live CronJob (labels, annotations, spec; not status), hashed:
+    a watch event with the digest we last saw in sync needs no reconcile."""
+    metadata = body.get("metadata") or {}
+    managed = {
+        "labels": metadata.get("labels"),
+        "annotations": metadata.get("annotations"),
+        "spec": body.get("spec"),
+    }
+    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:24]

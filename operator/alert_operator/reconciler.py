@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import time
 import uuid
@@ -40,7 +38,7 @@ from alert_core.settings import Settings
 from alert_operator import metrics
 from alert_operator.applier import Applier, ApplyResult, EventSink
 from alert_operator.kube import ApiError, KubeApi, is_managed
-from alert_operator.planner import Existing, Plan, Summarizer, alert_id_of, plan
+from alert_operator.planner import Existing, Plan, Summarizer, alert_id_of, digest, plan
 from alert_operator.state import OperatorState
 
 log = logging.getLogger(__name__)
@@ -59,19 +57,6 @@ class SyncResult:
     failed: dict[str, str] = field(default_factory=dict)
     invalid: int = 0
     blocked_deletes: str | None = None
-
-
-def digest(body: Mapping[str, Any]) -> str:
-    """What we manage of a live CronJob (labels, annotations, spec; not status), hashed:
-    a watch event with the digest we last saw in sync needs no reconcile."""
-    metadata = body.get("metadata") or {}
-    managed = {
-        "labels": metadata.get("labels"),
-        "annotations": metadata.get("annotations"),
-        "spec": body.get("spec"),
-    }
-    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
 
 
 class _Gate:
@@ -180,6 +165,7 @@ class Reconciler:
                       if alert_id not in touched}
         del digests
         applied = await self._apply_locked(the_plan)
+        self._seen.update(applied.stored)  # so the watch events of our own writes cost nothing
         self._update_state(the_plan, applied)
         return SyncResult(
             ok=applied.ok,
@@ -319,6 +305,7 @@ class Reconciler:
         applied = ApplyResult()
         for action in the_plan.actions:
             await self.applier.apply_one(action, applied)
+        self._seen.update(applied.stored)
         for alert in the_plan.alerts:
             if alert.id == alert_id and alert.cronjob != "orphan":
                 if applied.applied and not self.settings.dry_run:

@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
+
 from alert_core.cronjob import cronjob_name
 from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
@@ -78,6 +80,30 @@ def test_events_equal_to_the_sync_cost_nothing_and_the_last_one_per_cronjob_coun
         reconciler.note_cronjob_event("MODIFIED", edited)
         await reconciler.handle_events()
         assert [method for method, _ in emulator.requests()[before:]] == ["GET"]  # in sync
+
+    run(emulator, database_url, steps)
+
+
+def test_the_events_of_our_own_writes_cost_nothing(
+    emulator: Emulator, db: Database, database_url: str
+) -> None:
+    created = db.add_alert("created")
+    changed = db.add_alert("changed")
+
+    async def steps(reconciler: Reconciler) -> None:
+        await reconciler.full_sync()
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute("UPDATE app.alerts SET name = 'renamed' WHERE id = $1", changed)
+        finally:
+            await conn.close()
+        await reconciler.sync_alert(changed)
+        before = len(emulator.requests())
+        # The ADDED/MODIFIED events of the creates and the patch above, as a watch delivers them.
+        for alert in (created, changed):
+            reconciler.note_cronjob_event("MODIFIED", emulator.cronjobs()[cronjob_name(alert)])
+        await reconciler.handle_events()
+        assert emulator.requests()[before:] == []  # no GET, no one-alert sync per own write
 
     run(emulator, database_url, steps)
 
