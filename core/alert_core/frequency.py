@@ -7,7 +7,6 @@ exactly (see :mod:`alert_core.schedule`).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -25,20 +24,18 @@ from pydantic import (
 )
 
 from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
-
-# The patterns live in alert_core.validation (no pydantic), shared with the runner's slot check.
 from alert_core.validation import (
     DEFAULT_TIMEZONE,
     MAX_LIST_LENGTH,
     TIME_OF_DAY,
+    frequency_object,
     zone_name_is_well_formed,
 )
 
+# The patterns live in alert_core.validation (no pydantic), shared with the runner's slot check.
+from alert_core.validation import FrequencyError as FrequencyError  # re-exported for callers
+
 MAX_FIRE_TIMES = 1000
-
-
-class FrequencyError(ValueError):
-    """A frequency that cannot be understood; the message names the field and the problem."""
 
 
 @lru_cache(maxsize=1)
@@ -216,16 +213,8 @@ def parse_frequency(raw: Any) -> Hourly | Daily | Weekly | Monthly | Cron:
 
     Raises :class:`FrequencyError` with a one-line message naming the wrong field.
     """
-    if isinstance(raw, str | bytes):
-        try:
-            raw = json.loads(raw)
-        except ValueError as error:
-            raise FrequencyError(f"frequency: not valid JSON ({error.args[0]})") from None
-    if not isinstance(raw, dict):
-        kind = "null" if raw is None else type(raw).__name__
-        raise FrequencyError(f"frequency: must be a JSON object, got {kind}")
     try:
-        return _ADAPTER.validate_python(raw)
+        return _ADAPTER.validate_python(frequency_object(raw))
     except ValidationError as error:
         raise FrequencyError(_describe(error)) from None
 

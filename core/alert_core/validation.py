@@ -5,8 +5,9 @@ runner's start-up time). Standard library only, on purpose.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 SQL_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -78,3 +79,21 @@ def zone_name_is_well_formed(value: str) -> bool:
         and parts[0] not in NOT_ZONE_DIRECTORIES
         and all(ZONE_PART.fullmatch(part) and part not in (".", "..") for part in parts)
     )
+
+
+class FrequencyError(ValueError):
+    """A frequency that cannot be understood; the message names the field and the problem."""
+
+
+def frequency_object(raw: Any) -> dict[str, Any]:
+    """The stored frequency as a JSON object (a dict, or a JSON string of one), else
+    :class:`FrequencyError` with one line saying what it is instead."""
+    if isinstance(raw, str | bytes):
+        try:
+            raw = json.loads(raw)
+        except ValueError as error:
+            raise FrequencyError(f"frequency: not valid JSON ({error.args[0]})") from None
+    if not isinstance(raw, dict):
+        kind = "null" if raw is None else type(raw).__name__
+        raise FrequencyError(f"frequency: must be a JSON object, got {kind}")
+    return raw

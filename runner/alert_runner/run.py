@@ -23,6 +23,7 @@ import asyncpg
 from alert_core.db import runs
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
 from alert_core.jobname import scheduled_time_from_job_name
+from alert_core.validation import FrequencyError
 from alert_runner.config import RunnerSettings
 from alert_runner.executors import (
     AlertInfo,
@@ -33,7 +34,7 @@ from alert_runner.executors import (
     load_executor,
 )
 from alert_runner.logs import get_logger
-from alert_runner.slot import InvalidFrequencyError, slot_timezone
+from alert_runner.slot import slot_timezone
 
 # Same as alert_core.cronjob.cronjob_name (not imported: that module pulls in SQLAlchemy).
 CRONJOB_PREFIX = "alert-"
@@ -115,7 +116,7 @@ def _slot(alert: AlertInfo, scheduled_for: datetime | None) -> str | None:
         return None
     try:
         timezone = slot_timezone(alert.frequency)
-    except InvalidFrequencyError as error:
+    except FrequencyError as error:
         # The operator keeps the old CronJob of an alert whose frequency became invalid; its
         # runs go on, without the slot check they cannot have.
         get_logger().warning("frequency not understood, no local-slot check: %s", error)

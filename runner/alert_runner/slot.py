@@ -12,7 +12,6 @@ the same rules (:mod:`alert_core.validation`) and the same one-line messages as
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +19,8 @@ from alert_core.validation import (
     DEFAULT_TIMEZONE,
     MAX_LIST_LENGTH,
     TIME_OF_DAY,
+    FrequencyError,
+    frequency_object,
     zone_name_is_well_formed,
 )
 
@@ -30,10 +31,6 @@ _EXPECTED: Final = "expected one of " + ", ".join(TYPES)
 _DAYS: Final = {"weekly": ("dayOfWeek", 0, 7), "monthly": ("dayOfMonth", 1, 31)}
 # parse_frequency reports at most this many problems.
 MAX_PROBLEMS: Final = 3
-
-
-class InvalidFrequencyError(ValueError):
-    """The frequency does not validate; the message names the field, as parse_frequency's."""
 
 
 def _string(raw: dict[str, Any], key: str, default: str | None = None) -> str:
@@ -103,28 +100,16 @@ def _cron_problems(raw: dict[str, Any]) -> list[str]:
     return []
 
 
-def _decode(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, str | bytes):
-        try:
-            raw = json.loads(raw)
-        except ValueError as error:
-            raise InvalidFrequencyError(f"frequency: not valid JSON ({error.args[0]})") from None
-    if not isinstance(raw, dict):
-        kind = "null" if raw is None else type(raw).__name__
-        raise InvalidFrequencyError(f"frequency: must be a JSON object, got {kind}")
-    return raw
-
-
 def slot_timezone(raw: Any) -> str | None:
     """The timezone whose wall-clock minute keys the run's slot (daily, weekly, monthly), or
-    None (hourly, cron: no slot). Raises :class:`InvalidFrequencyError` if the frequency does not
+    None (hourly, cron: no slot). Raises :class:`FrequencyError` if the frequency does not
     validate, with parse_frequency's message."""
-    frequency = _decode(raw)
+    frequency = frequency_object(raw)
     kind = frequency.get("type")
     if "type" not in frequency:
-        raise InvalidFrequencyError(f"type: missing; {_EXPECTED}")
+        raise FrequencyError(f"type: missing; {_EXPECTED}")
     if not isinstance(kind, str) or kind not in TYPES:
-        raise InvalidFrequencyError(f"type: unknown type; {_EXPECTED}")
+        raise FrequencyError(f"type: unknown type; {_EXPECTED}")
     problems: list[str] = []
     timezone = None
     # In the models' field order (timezone, time, then the days), as pydantic reports them.
@@ -142,5 +127,5 @@ def slot_timezone(raw: Any) -> str | None:
     if kind in _DAYS:
         problems += _day_problems(frequency, *_DAYS[kind])
     if problems:
-        raise InvalidFrequencyError("; ".join(problems[:MAX_PROBLEMS]))
+        raise FrequencyError("; ".join(problems[:MAX_PROBLEMS]))
     return timezone if kind in PER_LOCAL_SLOT else None
