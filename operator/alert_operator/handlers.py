@@ -132,7 +132,6 @@ async def on_startup(memo: Any, **_: Any) -> None:
     runtime = _runtime(memo)
     log.info("alert-operator starting in namespace %s%s", runtime.settings.namespace,
              " (dry-run: nothing will be written)" if runtime.settings.dry_run else "")
-    await runtime.start_status()
 
 
 async def on_login(memo: Any, **kwargs: Any) -> Any:

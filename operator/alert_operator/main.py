@@ -63,17 +63,35 @@ async def operate(
 ) -> None:
     """Run the kopf operator until ``stop_flag`` (or a signal, in the main thread)."""
     runtime = Runtime(settings, state or OperatorState(dry_run=settings.dry_run))
-    await kopf.operator(
-        registry=build_registry(),
-        settings=kopf_settings(settings),
-        standalone=True,
-        clusterwide=False,
-        namespaces=[settings.namespace],
-        liveness_endpoint=f"http://0.0.0.0:{settings.liveness_port}/healthz",
-        stop_flag=stop_flag,
-        ready_flag=ready_flag,
-        memo=kopf.Memo(runtime=runtime),
-    )
+    await _start_status(runtime)
+    try:
+        await kopf.operator(
+            registry=build_registry(),
+            settings=kopf_settings(settings),
+            standalone=True,
+            clusterwide=False,
+            namespaces=[settings.namespace],
+            liveness_endpoint=f"http://0.0.0.0:{settings.liveness_port}/healthz",
+            stop_flag=stop_flag,
+            ready_flag=ready_flag,
+            memo=kopf.Memo(runtime=runtime),
+        )
+    finally:
+        if runtime.status_server is not None:  # kopf's cleanup stops it too; twice is harmless
+            await runtime.status_server.stop()
+
+
+class StartupError(RuntimeError):
+    """The operator cannot start at all (retrying would not help); the message says why."""
+
+
+async def _start_status(runtime: Runtime) -> None:
+    # Before kopf starts: a failed kopf startup handler does not end kopf's operator.
+    try:
+        await runtime.start_status()
+    except OSError as error:
+        raise StartupError(f"cannot serve /status and /metrics on port "
+                           f"{runtime.settings.status_port}: {error.strerror}") from error
 
 
 async def _wait(stop: asyncio.Event, stop_flag: threading.Event | None) -> None:
@@ -96,8 +114,8 @@ async def operate_without_cluster(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+    await _start_status(runtime)
     runtime.start(EmptyCluster())
-    await runtime.start_status()
     try:
         await _wait(stop, stop_flag)
     finally:
@@ -175,6 +193,9 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(operate(settings))
         else:
             asyncio.run(operate_without_cluster(settings, OperatorState(dry_run=True)))
+    except StartupError as error:
+        print(f"alert-operator: error: {error}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         pass
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from typing import Any
 
 from alert_core.cronjob import cronjob_name
+from alert_operator.main import StartupError
 from tests.operator.conftest import Database, Emulator, wait_for
 
 DAILY = {"type": "daily", "time": "09:00", "timezone": "UTC"}
@@ -95,3 +97,19 @@ def test_without_the_trigger_the_periodic_sync_converges(
     # A schedule change recreates the CronJob: between delete and create it is briefly absent.
     wait_for(lambda: (emulator.cronjobs().get(cronjob_name(alert)) or {"spec": {}})["spec"]
              .get("schedule") == "15 10 * * *", what="schedule updated by a resync")
+
+
+def test_a_taken_status_port_stops_the_operator_at_start(
+    emulator: Emulator, db: Database, operator_factory: Any
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        op = operator_factory(status_port=taken.getsockname()[1])
+        wait_for(lambda: not op._thread.is_alive(), what="the operator to give up")
+    # It stops with a reason instead of retrying forever, before it syncs anything.
+    assert isinstance(op._error, StartupError)
+    assert "cannot serve /status and /metrics on port" in str(op._error)
+    assert op.state.full_syncs == 0
+    assert emulator.writes() == []
+    op._error = None  # seen: the factory's teardown need not raise it again
