@@ -82,6 +82,8 @@ def _env(settings: Settings) -> list[dict[str, Any]]:
         {"name": "ALERT_STATE_SCHEMA", "value": settings.state_schema},
         {"name": "ALERT_LOG_FORMAT", "value": "json"},
         {"name": "ALERT_LOG_LEVEL", "value": settings.log_level},
+        # How long the runner may retry recording an outcome while the database is away.
+        {"name": "ALERT_ACTIVE_DEADLINE_SECONDS", "value": str(settings.active_deadline_seconds)},
         *_http_env(settings),
     ]
 

@@ -11,6 +11,7 @@ good and bad environments give the same values or the same one-line error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -30,6 +31,7 @@ LogFormat = Literal["auto", "json", "text"]
 LOG_LEVELS: Final[tuple[str, ...]] = get_args(LogLevel)
 LOG_FORMATS: Final[tuple[str, ...]] = get_args(LogFormat)
 NOT_A_NUMBER: Final = "Input should be a valid number, unable to parse string as a number"
+NOT_AN_INTEGER: Final = "Input should be a valid integer, unable to parse string as an integer"
 
 
 class Secret:
@@ -98,6 +100,25 @@ def _number(text: str) -> float:
         raise ValueError(NOT_A_NUMBER) from None
 
 
+def _integer(text: str) -> int:
+    """An int as pydantic reads one from a string: whitespace ignored, ASCII digits, ``1_0``,
+    and a whole number written with a zero fraction (``1.0``)."""
+    stripped = text.strip()
+    if stripped.isascii():
+        with contextlib.suppress(ValueError):
+            return int(stripped)
+        whole, dot, fraction = stripped.partition(".")
+        if dot and whole.isdecimal() and fraction.strip("0") == "":
+            return int(whole)
+    raise ValueError(NOT_AN_INTEGER)
+
+
+def _at_least_one(value: int) -> int:
+    if value < 1:
+        raise ValueError("Input should be greater than or equal to 1")
+    return value
+
+
 _CHECKS: Final[dict[str, Callable[[Any], object]]] = {
     "database_url": check_database_url,
     "alerts_schema": check_sql_identifier,
@@ -105,6 +126,7 @@ _CHECKS: Final[dict[str, Callable[[Any], object]]] = {
     "state_schema": check_sql_identifier,
     "http_url": check_http_url,
     "http_timeout_seconds": _timeout,
+    "active_deadline_seconds": _at_least_one,
     "log_level": _choice(LOG_LEVELS),
     "log_format": _choice(LOG_FORMATS),
 }
@@ -124,6 +146,9 @@ class RunnerSettings:
     http_url: str | None = field(default=None, repr=False)
     http_timeout_seconds: float = 10.0
     http_token: Secret | None = None
+    # The Job's activeDeadlineSeconds: how long an outcome may be retried while the database
+    # is away (counted from the runner's start, a bound the pod cannot outlive anyway).
+    active_deadline_seconds: int = 600
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "auto"
 
@@ -162,6 +187,8 @@ class RunnerSettings:
                 value: Any = raw
                 if name == "http_timeout_seconds":
                     value = _number(raw)
+                elif name == "active_deadline_seconds":
+                    value = _integer(raw)
                 elif name == "http_token":
                     value = Secret(raw)
                 if name in _CHECKS:

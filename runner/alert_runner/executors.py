@@ -1,9 +1,17 @@
 """What executing an alert means: the executor contract, the built-in ``record``, and loading.
 
-An executor is a callable taking one :class:`RunContext`; it may be ``async`` (awaited) or plain.
-It signals failure by raising: :class:`PermanentError` for a failure that no retry can fix,
-anything else for a retryable one. Its database work goes through ``context.connection``, which
-is inside the run's transaction: it commits together with the ``succeeded`` mark, or not at all.
+An executor is a callable taking one :class:`RunContext`; it may be ``async`` (awaited) or plain
+(run in a worker thread, so that a signal still ends the run at once). It signals failure by
+raising: :class:`PermanentError` for a failure that no retry can fix, anything else for a
+retryable one.
+
+Its effects are of one of two kinds (README, "Executor contract"). ``database`` (the default for
+an ``async`` executor, and ``record``): its work goes through ``context.connection``, inside the
+run's transaction, and commits together with the ``succeeded`` mark or not at all. ``external``
+(``http``, a plain function, or any executor decorated with :func:`external_effects` or carrying
+``alert_effects = "external"``): it is called with no transaction open, after the claim has been
+committed with a lease, and its outcome is recorded afterwards; it may run more than once for a
+Job (a retry after a crash), always with the same ``context.run_id`` as idempotency key.
 
 ``ALERT_EXECUTOR`` chooses it: ``record`` (default) or ``http`` (built in), the name of an
 installed plugin (entry-point group ``alert_operator.executors``), or ``package.module:function``.
@@ -12,12 +20,13 @@ installed plugin (entry-point group ``alert_operator.executors``), or ``package.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 if TYPE_CHECKING:
     import asyncpg
@@ -25,6 +34,13 @@ if TYPE_CHECKING:
     from alert_runner.config import RunnerSettings
 
 ENTRY_POINT_GROUP = "alert_operator.executors"
+Effects = Literal["database", "external"]
+EFFECTS_ATTRIBUTE: Final = "alert_effects"
+LEASE_ATTRIBUTE: Final = "alert_lease_seconds"
+# How long an external call may take before another pod may take the run over.
+DEFAULT_LEASE_SECONDS: Final = 300.0
+# The http executor's lease: its timeout plus time to record the outcome.
+HTTP_LEASE_MARGIN_SECONDS: Final = 30.0
 
 
 class PermanentError(Exception):
@@ -108,6 +124,50 @@ async def record(context: RunContext) -> None:
     )
 
 
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def external_effects(lease_seconds: float = DEFAULT_LEASE_SECONDS) -> Callable[[E], E]:
+    """Declare an executor's effects to be outside the database: it is called with no
+    transaction open, and another pod takes its run over only after ``lease_seconds`` (the
+    longest a call may take). The same as setting ``alert_effects = "external"`` and
+    ``alert_lease_seconds`` on the callable, for plug-ins that do not import the runner."""
+    if not lease_seconds > 0:
+        raise ValueError(f"lease_seconds: {lease_seconds!r} is not a positive number")
+
+    def declare(executor: E) -> E:
+        setattr(executor, EFFECTS_ATTRIBUTE, "external")
+        setattr(executor, LEASE_ATTRIBUTE, float(lease_seconds))
+        return executor
+
+    return declare
+
+
+def is_async(executor: Executor) -> bool:
+    call = getattr(executor, "__call__", None)  # noqa: B004 (an object with an async __call__)
+    return inspect.iscoroutinefunction(executor) or inspect.iscoroutinefunction(call)
+
+
+def effects_of(executor: Executor) -> Effects:
+    """What the executor declares; undeclared, a plain function is ``external``: it cannot use
+    the run's (asyncio) connection from its worker thread."""
+    declared = getattr(executor, EFFECTS_ATTRIBUTE, None)
+    if declared in ("database", "external"):
+        return declared  # type: ignore[no-any-return]
+    return "database" if is_async(executor) else "external"
+
+
+def lease_seconds(executor: Executor, settings: RunnerSettings) -> float | None:
+    """The lease an external executor's claim carries; None (no lease) for database effects."""
+    if effects_of(executor) == "database":
+        return None
+    if executor is _http:
+        return settings.http_timeout_seconds + HTTP_LEASE_MARGIN_SECONDS
+    declared = getattr(executor, LEASE_ATTRIBUTE, DEFAULT_LEASE_SECONDS)
+    return float(declared)
+
+
+@external_effects()
 async def _http(context: RunContext) -> None:
     # Imported on use: aiohttp costs start-up time that `record` runs should not pay.
     from alert_runner.http_executor import post_run
@@ -161,4 +221,16 @@ def load_executor(spec: str) -> Executor:
     target = _from_dotted_path(spec) if ":" in spec else _from_entry_point(spec)
     if not callable(target):
         raise ExecutorNotFoundError(f"ALERT_EXECUTOR: {spec!r} is not callable")
+    declared = getattr(target, EFFECTS_ATTRIBUTE, "database")
+    if declared not in ("database", "external"):
+        raise ExecutorNotFoundError(
+            f"ALERT_EXECUTOR: {spec!r} declares {EFFECTS_ATTRIBUTE} = {str(declared)[:40]!r}"
+            " (expected 'database' or 'external')"
+        )
+    lease = getattr(target, LEASE_ATTRIBUTE, DEFAULT_LEASE_SECONDS)
+    if isinstance(lease, bool) or not isinstance(lease, int | float) or not lease > 0:
+        raise ExecutorNotFoundError(
+            f"ALERT_EXECUTOR: {spec!r} declares {LEASE_ATTRIBUTE} = {str(lease)[:40]!r}"
+            " (expected a positive number of seconds)"
+        )
     return target

@@ -2,15 +2,19 @@
 
 For applications that keep their trigger logic behind an internal endpoint. Any answer outside
 2xx, a timeout or a connection error is a failure (retried by the Job); a missing URL is a
-permanent error. The request carries ``Idempotency-Key: <run id>``: the POST happens before the
-run's transaction commits, so a receiver that must never act twice can deduplicate retries.
-Error messages name the status or the problem, never the URL (it may hold credentials) or the
-token.
+permanent error. Redirects are never followed: a 301/302/303 would turn the POST into a GET
+without the alert, a 307/308 would re-post the alert to another origin; a 3xx is a failure
+naming the status and the host it pointed to. The executor declares external effects, so the
+runner calls it with no database transaction open; the request carries
+``Idempotency-Key: <run id>``, the same on every attempt of the Job, so that a receiver that
+must never act twice can deduplicate retries. Error messages name the status or the problem,
+never the URL (it may hold credentials) or the token.
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
@@ -35,6 +39,17 @@ def _headers(context: RunContext) -> dict[str, str]:
     return headers
 
 
+def _redirect_message(url: str, response: aiohttp.ClientResponse) -> str:
+    location = response.headers.get("Location")
+    try:
+        host = urlsplit(urljoin(url, location)).hostname if location else None
+    except ValueError:  # a Location that is not a URL
+        host = None
+    target = f"to host {host[:253]!r}" if host else "without a usable Location"
+    return (f"http executor: endpoint answered {response.status} {response.reason or ''}".rstrip()
+            + f", a redirect {target} (redirects are not followed)")
+
+
 async def post_run(context: RunContext) -> None:
     settings = context.settings
     if settings.http_url is None:
@@ -44,8 +59,11 @@ async def post_run(context: RunContext) -> None:
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
-            session.post(settings.http_url, data=body, headers=_headers(context)) as response,
+            session.post(settings.http_url, data=body, headers=_headers(context),
+                         allow_redirects=False) as response,
         ):
+            if 300 <= response.status < 400:
+                raise HttpExecutorError(_redirect_message(settings.http_url, response))
             if not 200 <= response.status < 300:
                 raise HttpExecutorError(
                     f"http executor: endpoint answered {response.status} {response.reason or ''}"

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
 
 import asyncpg
 
@@ -24,6 +23,7 @@ from alert_core.db import runs
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
 from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.validation import FrequencyError
+from alert_runner.calling import call_executor
 from alert_runner.config import RunnerSettings
 from alert_runner.executors import (
     AlertInfo,
@@ -31,16 +31,22 @@ from alert_runner.executors import (
     ExecutorNotFoundError,
     PermanentError,
     RunContext,
+    effects_of,
+    lease_seconds,
     load_executor,
 )
 from alert_runner.logs import get_logger
+from alert_runner.redact import Redactor
 from alert_runner.slot import slot_timezone
 
 # Same as alert_core.cronjob.cronjob_name (not imported: that module pulls in SQLAlchemy).
 CRONJOB_PREFIX = "alert-"
 CONNECT_TIMEOUT_SECONDS = 10
 RECORD_TIMEOUT_SECONDS = 5
-MAX_MESSAGE_LENGTH = 500
+# Between tries to record an outcome while the database is away: doubling up to the cap.
+FIRST_BACKOFF_SECONDS = 0.2
+MAX_BACKOFF_SECONDS = 5.0
+DATABASE_GONE = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,38 +62,6 @@ class Outcome:
     code: int
     outcome: str  # succeeded | failed | skipped | already-succeeded | already-skipped
     reason: str | None = None
-
-
-class Redactor:
-    """Turns exceptions into one-line messages without secrets (database URL, password, token)."""
-
-    def __init__(self, settings: RunnerSettings) -> None:
-        secrets: list[str] = []
-        if settings.database_url:
-            secrets += [settings.database_url, settings.asyncpg_dsn]
-            password = _password(settings.asyncpg_dsn)
-            if password:
-                secrets += [password, unquote(password)]  # as written and as decoded
-        if settings.http_token is not None and settings.http_token.get_secret_value():
-            secrets.append(settings.http_token.get_secret_value())
-        self._secrets = sorted(set(secrets), key=len, reverse=True)
-
-    def __call__(self, error: BaseException | str) -> str:
-        if isinstance(error, str):
-            text = error
-        elif isinstance(error, PermanentError) or type(error).__module__.startswith("alert_"):
-            text = str(error)  # our own messages are written to be read as they are
-        else:
-            text = f"{type(error).__name__}: {error}".rstrip(": ")
-        line = " ".join(text.split())  # one line, whatever the exception printed
-        for secret in self._secrets:
-            line = line.replace(secret, "***")
-        return line[:MAX_MESSAGE_LENGTH]
-
-
-def _password(dsn: str) -> str | None:
-    userinfo = dsn.partition("://")[2].rpartition("@")[0]
-    return userinfo.partition(":")[2] or None if userinfo else None
 
 
 async def _fetch_alert(
@@ -137,6 +111,9 @@ class Runner:
         self.redact = Redactor(settings)
         self.run_id: uuid.UUID | None = None
         self.fields: dict[str, Any] = {}
+        # Until when an outcome may be retried while the database is away: the Job's deadline,
+        # counted from now (the Job started earlier, so the pod is gone by then anyway).
+        self.deadline = time.monotonic() + settings.active_deadline_seconds
 
     def _key(self, alert: AlertInfo | None) -> runs.RunKey:
         cronjob = f"{CRONJOB_PREFIX}{self.request.alert_id}"
@@ -177,58 +154,107 @@ class Runner:
             outcome = Outcome(PERMANENT_ERROR, "failed", self.redact(executor))
             return await self._finish_unclaimed(key, outcome)
 
-        claim = await runs.claim_run(self.conn, self.schema, key)
+        lease = lease_seconds(executor, self.settings)
+        claim = await runs.claim_run(self.conn, self.schema, key, lease)
         self.run_id = claim.run_id
+        if not claim.claimed and claim.status == "running":
+            until = claim.lease_expires_at
+            reason = "another pod holds the run" + (f" until {until.isoformat()}" if until else "")
+            return Outcome(RETRYABLE_FAILURE, "already-running", reason)
         if not claim.claimed:
             return Outcome(SUCCESS, f"already-{claim.status}", "the Job's run is already final")
         self.fields["attempt"] = claim.attempt
         get_logger().info("run started", extra=self.log_fields())
+        context = RunContext(
+            alert=alert, run_id=claim.run_id, job_name=key.job_name, trigger=key.trigger,
+            scheduled_for=key.scheduled_for, attempt=claim.attempt,
+            triggered_by=key.triggered_by, connection=self.conn, settings=self.settings,
+        )
+        if effects_of(executor) == "external":
+            return await self._call_out(key, executor, context)
         try:
-            return await self._execute(alert, key, claim.attempt, executor)
-        except PermanentError as error:
-            reason = self.redact(error)
-            await runs.mark_failed(self.conn, self.schema, claim.run_id, reason)
-            return Outcome(PERMANENT_ERROR, "failed", reason)
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+            return await self._execute_in_transaction(key, executor, context)
+        except DATABASE_GONE:
             raise  # the connection is gone: nothing to record with; the caller reports it
         except Exception as error:
-            reason = self.redact(error)
-            await runs.mark_failed(self.conn, self.schema, claim.run_id, reason)
-            return Outcome(RETRYABLE_FAILURE, "failed", reason)
+            outcome = self._failure(error)
+            await runs.mark_failed(self.conn, self.schema, claim.run_id, outcome.reason or "")
+            return outcome
 
-    async def _execute(
-        self, alert: AlertInfo, key: runs.RunKey, attempt: int, executor: Executor
-    ) -> Outcome:
+    def _failure(self, error: Exception) -> Outcome:
+        code = PERMANENT_ERROR if isinstance(error, PermanentError) else RETRYABLE_FAILURE
+        return Outcome(code, "failed", self.redact(error))
+
+    async def _recheck(self, key: runs.RunKey) -> Outcome | None:
+        """Inside a transaction: the outcome if the run must not execute (done, slot taken)."""
         assert self.run_id is not None
-        async with self.conn.transaction():
-            # Another pod of this Job may have finished between our claim and this lock.
-            status = await runs.lock_run(self.conn, self.schema, self.run_id)
-            if status in runs.FINAL_STATUSES:
-                return Outcome(SUCCESS, f"already-{status}", "another pod finished the run")
-            if key.local_slot is not None:
-                other = await runs.slot_taken_by(
-                    self.conn, self.schema, alert.id, key.local_slot, key.job_name
-                )
-                if other is not None:
-                    reason = f"local slot {key.local_slot} already ran in Job {other}"
-                    await runs.mark_skipped(self.conn, self.schema, self.run_id, reason)
-                    return Outcome(SUCCESS, "skipped", reason)
-            context = RunContext(
-                alert=alert,
-                run_id=self.run_id,
-                job_name=key.job_name,
-                trigger=key.trigger,
-                scheduled_for=key.scheduled_for,
-                attempt=attempt,
-                triggered_by=key.triggered_by,
-                connection=self.conn,
-                settings=self.settings,
+        # Another pod of this Job may have finished between our claim and this lock.
+        status = await runs.lock_run(self.conn, self.schema, self.run_id)
+        if status in runs.FINAL_STATUSES:
+            return Outcome(SUCCESS, f"already-{status}", "another pod finished the run")
+        if key.local_slot is not None:
+            other = await runs.slot_taken_by(
+                self.conn, self.schema, key.alert_id, key.local_slot, key.job_name
             )
-            result = executor(context)
-            if inspect.isawaitable(result):
-                await result
-            await runs.mark_succeeded(self.conn, self.schema, self.run_id)
+            if other is not None:
+                reason = f"local slot {key.local_slot} already ran in Job {other}"
+                await runs.mark_skipped(self.conn, self.schema, self.run_id, reason)
+                return Outcome(SUCCESS, "skipped", reason)
+        return None
+
+    async def _execute_in_transaction(
+        self, key: runs.RunKey, executor: Executor, context: RunContext
+    ) -> Outcome:
+        """Database effects: the executor's work and the succeeded mark commit together."""
+        async with self.conn.transaction():
+            stop = await self._recheck(key)
+            if stop is not None:
+                return stop
+            await call_executor(executor, context)
+            await runs.mark_succeeded(self.conn, self.schema, context.run_id)
         return Outcome(SUCCESS, "succeeded")
+
+    async def _call_out(self, key: runs.RunKey, executor: Executor, context: RunContext) -> Outcome:
+        """External effects: no transaction while the executor runs; the outcome is recorded
+        afterwards, retried while the database is away, until the Job's deadline."""
+        async with self.conn.transaction():
+            stop = await self._recheck(key)
+        if stop is not None:
+            return stop
+        try:
+            await call_executor(executor, context)
+        except Exception as error:
+            outcome = self._failure(error)
+            reason = outcome.reason or ""
+            await self.write(lambda conn: runs.mark_failed(conn, self.schema, context.run_id,
+                                                           reason), self.deadline)
+            return outcome
+        await self.write(lambda conn: runs.mark_succeeded(conn, self.schema, context.run_id),
+                         self.deadline)
+        return Outcome(SUCCESS, "succeeded")
+
+    async def write(
+        self, statement: Callable[[asyncpg.Connection], Awaitable[None]], deadline: float
+    ) -> None:
+        """Run one autocommitted statement, reconnecting with backoff while the database is
+        away, until ``deadline`` (monotonic); then the last error is raised."""
+        backoff = FIRST_BACKOFF_SECONDS
+        while True:
+            try:
+                async with asyncio.timeout(RECORD_TIMEOUT_SECONDS):
+                    if self.conn.is_closed():
+                        self.conn = await connect(self.settings)
+                    await statement(self.conn)
+                return
+            except DATABASE_GONE as error:
+                get_logger().warning("database unavailable, recording again in %.1f s: %s",
+                                     backoff, self.redact(error), extra=self.log_fields())
+                if not self.conn.is_closed():
+                    self.conn.terminate()
+                if time.monotonic() + backoff >= deadline:
+                    raise
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def log_fields(self) -> dict[str, Any]:
         return {
@@ -244,17 +270,12 @@ class Runner:
         fresh connection if the current one is unusable; bounded: the pod may be killed soon."""
         if self.run_id is None:
             return
-        for attempt in range(2):
-            try:
-                async with asyncio.timeout(RECORD_TIMEOUT_SECONDS):
-                    if attempt == 1:
-                        self.conn.terminate()
-                        self.conn = await connect(self.settings)
-                    await runs.mark_failed(self.conn, self.schema, self.run_id, reason)
-                return
-            except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                continue
-        get_logger().error("could not record the failure", extra=self.log_fields())
+        run_id = self.run_id
+        try:
+            await self.write(lambda conn: runs.mark_failed(conn, self.schema, run_id, reason),
+                             time.monotonic() + RECORD_TIMEOUT_SECONDS)
+        except DATABASE_GONE:
+            get_logger().error("could not record the failure", extra=self.log_fields())
 
 
 async def connect(settings: RunnerSettings) -> asyncpg.Connection:

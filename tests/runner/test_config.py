@@ -55,6 +55,7 @@ GOOD = [
     {"DATABASE_URL": "postgresql://a@b/env", "ALERT_DATABASE_URL": "postgresql://a@b/alert"},
     {"DATABASE_URL": "postgresql://app@db/app?sslmode=require"},
     {"ALERT_HTTP_TIMEOUT_SECONDS": "1_0"},
+    *({"ALERT_ACTIVE_DEADLINE_SECONDS": value} for value in ("120", " 120 ", "1_0", "1.0", "1")),
     {"ALERT_HTTP_TIMEOUT_SECONDS": "1e1"},
     {"ALERT_HTTP_TIMEOUT_SECONDS": "3600"},
     {"ALERT_HTTP_TIMEOUT_SECONDS": ".5"},
@@ -98,6 +99,7 @@ BAD = [
     *({"ALERT_HTTP_TIMEOUT_SECONDS": value}
       for value in ("0", "-1", "3601", "abc", "", "inf", "-inf", "nan", "\u0661\u0662", "1__0",
                     "1e-400", "0x10")),
+    *({"ALERT_ACTIVE_DEADLINE_SECONDS": value} for value in ("0", "-5", "abc", "", "1.5")),
     {"ALERT_LOG_LEVEL": "info"},
     {"ALERT_LOG_LEVEL": "TRACE"},
     {"ALERT_LOG_LEVEL": ""},

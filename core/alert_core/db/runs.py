@@ -6,10 +6,14 @@ retries of that Job). Statuses: ``running`` (claimed; a pod that died hard may l
 says why: alert gone, inactive, local slot already run). ``attempts`` counts the pods that
 claimed the run. ``succeeded`` and ``skipped`` are final: nothing here ever changes them.
 
-Effectively once: the runner claims the row (committed, so ``running`` is visible), then in a
-second transaction locks it (``FOR UPDATE``), re-checks it, runs the executor and marks it
-``succeeded``, so the executor's database effects and the mark commit together and a second pod
-of the same Job waits for the lock and then finds the run done.
+Effectively once: the runner claims the row (committed, so ``running`` is visible). For an
+executor whose effects are in the database it then, in a second transaction, locks the row
+(``FOR UPDATE``), re-checks it, runs the executor and marks it ``succeeded``, so the effects and
+the mark commit together and a second pod of the same Job waits for the lock and then finds the
+run done; such a claim has no lease (``lease_expires_at`` NULL): the row lock is the guard, and
+a pod killed mid-run leaves no lock behind. For an executor whose effects are outside the
+database no transaction is held during the call: the claim carries a lease, and another pod
+takes a ``running`` row over only once that lease has expired (its holder was killed).
 
 No SQLAlchemy here on purpose: importing it doubles the runner's start-up time and memory.
 """
@@ -53,6 +57,7 @@ class Claim:
     status: str
     attempt: int
     claimed: bool
+    lease_expires_at: datetime | None = None  # of the holder, when the run is not claimed
 
 
 def local_slot(scheduled_for: datetime, timezone: str) -> str:
@@ -68,7 +73,16 @@ def _sql(template: str, schema: str) -> str:
     return template.replace("@runs", f'"{schema}".alert_runs')
 
 
+def storable(text: str) -> str:
+    """``text`` as PostgreSQL can store it: NUL and other control characters and lone
+    surrogates (undecodable bytes) written as escapes (``\\x00``, ``\\udcff``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 def clip_error(message: str) -> str:
+    message = storable(message)
     return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
 
 
@@ -76,10 +90,14 @@ _CREATE = """INSERT INTO @runs
  (job_name, alert_id, client_id, trigger, scheduled_for, local_slot, pod_name, triggered_by,
   status, attempts)
  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', 0) ON CONFLICT (job_name) DO NOTHING"""
+# A running row is taken over unless its holder's lease is still valid.
 _TAKE_OVER = """UPDATE @runs SET status = 'running', attempts = attempts + 1, started_at = now(),
- finished_at = NULL, error = NULL, pod_name = $2, client_id = coalesce(client_id, $3)
- WHERE job_name = $1 AND status NOT IN ('succeeded', 'skipped') RETURNING id, status, attempts"""
-_BY_JOB = "SELECT id, status, attempts FROM @runs WHERE job_name = $1"
+ finished_at = NULL, error = NULL, pod_name = $2, client_id = coalesce(client_id, $3),
+ lease_expires_at = now() + make_interval(secs => $4)
+ WHERE job_name = $1 AND status NOT IN ('succeeded', 'skipped')
+ AND (status <> 'running' OR lease_expires_at IS NULL OR lease_expires_at <= now())
+ RETURNING id, status, attempts"""
+_BY_JOB = "SELECT id, status, attempts, lease_expires_at FROM @runs WHERE job_name = $1"
 _LOCK = "SELECT status FROM @runs WHERE id = $1 FOR UPDATE"
 _SLOT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 _SLOT_SUCCESS = """SELECT job_name FROM @runs WHERE alert_id = $1 AND local_slot = $2
@@ -111,8 +129,11 @@ def _key_args(key: RunKey) -> tuple[object, ...]:
     )
 
 
-async def claim_run(conn: asyncpg.Connection, schema: str, key: RunKey) -> Claim:
-    """Create or take over the Job's run: ``running``, ``attempts + 1``; or report it final.
+async def claim_run(
+    conn: asyncpg.Connection, schema: str, key: RunKey, lease_seconds: float | None = None
+) -> Claim:
+    """Create or take over the Job's run: ``running``, ``attempts + 1``, a lease of
+    ``lease_seconds`` (None: no lease); or report it final, or held by a valid lease.
 
     Waits while another pod of the same Job holds the row (it is executing); when that pod
     commits ``succeeded``, this returns the final row unclaimed.
@@ -120,13 +141,14 @@ async def claim_run(conn: asyncpg.Connection, schema: str, key: RunKey) -> Claim
     async with conn.transaction():
         await conn.execute(_sql(_CREATE, schema), *_key_args(key))
         row = await conn.fetchrow(
-            _sql(_TAKE_OVER, schema), key.job_name, key.pod_name, key.client_id
+            _sql(_TAKE_OVER, schema), key.job_name, key.pod_name, key.client_id, lease_seconds
         )
         if row is not None:
             return Claim(row["id"], row["status"], row["attempts"], claimed=True)
-        final = await conn.fetchrow(_sql(_BY_JOB, schema), key.job_name)
-    assert final is not None  # inserted or present above, and we never delete rows
-    return Claim(final["id"], final["status"], final["attempts"], claimed=False)
+        other = await conn.fetchrow(_sql(_BY_JOB, schema), key.job_name)
+    assert other is not None  # inserted or present above, and we never delete rows
+    return Claim(other["id"], other["status"], other["attempts"], claimed=False,
+                 lease_expires_at=other["lease_expires_at"])
 
 
 async def lock_run(conn: asyncpg.Connection, schema: str, run_id: uuid.UUID) -> str:

@@ -74,6 +74,7 @@ class StateTables:
             Column("pod_name", String(253)),
             Column("triggered_by", UUID(as_uuid=True)),
             Column("created_at", DateTime(timezone=True)),
+            Column("lease_expires_at", DateTime(timezone=True)),
         )
         self.pauses = Table(
             "alert_pauses",
