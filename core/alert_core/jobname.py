@@ -28,7 +28,10 @@ def scheduled_time_from_job_name(job_name: str, cronjob_name: str) -> datetime |
     # isdecimal also rejects signs, spaces and non-ASCII digits that int() would accept.
     if not suffix.isascii() or not suffix.isdecimal() or len(suffix) > 12:
         return None
-    scheduled = _EPOCH + timedelta(minutes=int(suffix))
+    try:
+        scheduled = _EPOCH + timedelta(minutes=int(suffix))
+    except OverflowError:  # past year 9999: no time at all
+        return None
     if not _EARLIEST <= scheduled < _LATEST:
         return None
     return scheduled

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import signal
 import sys
 import uuid
@@ -21,13 +22,15 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from alert_core.exitcodes import PERMANENT_ERROR
+from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.validation import SettingsError
 from alert_core.version import __version__
 from alert_runner.config import RunnerSettings
 from alert_runner.logs import configure
-from alert_runner.run import Interrupt, RunRequest, run_alert
+from alert_runner.run import CRONJOB_PREFIX, Interrupt, RunRequest, run_alert
 
 MAX_JOB_NAME_LENGTH = 63  # alert_runs.job_name, and the longest a Job's name can be
+JOB_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,11 +47,27 @@ def _uuid(text: str) -> uuid.UUID:
 
 
 def _job_name(text: str) -> str:
-    if not text or len(text) > MAX_JOB_NAME_LENGTH or any(c.isspace() for c in text):
+    # A Kubernetes object name; bytes that are not UTF-8 (from the environment or argv) arrive
+    # as lone surrogates and fail here, shown escaped: ascii() keeps the line printable.
+    if len(text) > MAX_JOB_NAME_LENGTH or not JOB_NAME.fullmatch(text):
         raise argparse.ArgumentTypeError(
-            f"{text[:80]!r} is not a Job name (1 to {MAX_JOB_NAME_LENGTH} characters, no spaces)"
+            f"{text[:80]!a} is not a Job name (1 to {MAX_JOB_NAME_LENGTH} lowercase"
+            " letters, digits, '-' or '.', starting and ending with a letter or digit)"
         )
     return text
+
+
+def _scheduled_name_problem(job_name: str, alert_id: uuid.UUID) -> str | None:
+    """A name of the CronJob's form whose minutes are no plausible time: the pod would record
+    a run that never was scheduled, so it is bad input rather than a manual run."""
+    prefix = f"{CRONJOB_PREFIX}{alert_id}-"
+    suffix = job_name[len(prefix):] if job_name.startswith(prefix) else ""
+    if not (suffix.isascii() and suffix.isdecimal()):
+        return None
+    if scheduled_time_from_job_name(job_name, prefix[:-1]) is not None:
+        return None
+    return (f"JOB_NAME: {job_name!r} ends in {suffix[:20]} minutes since 1970, not a scheduled"
+            " time (2000 to 2200)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.job_name is None:
         return _fail("JOB_NAME: not set (the pod label batch.kubernetes.io/job-name)")
+    problem = _scheduled_name_problem(args.job_name, args.alert_id)
+    if problem is not None:
+        return _fail(problem)
     try:
         settings = RunnerSettings.from_env()
         settings.require_database_url()

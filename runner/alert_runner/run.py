@@ -318,6 +318,8 @@ async def run_alert(
     try:
         runner = Runner(request, settings, await connect(settings))
         outcome = await runner.run(executor)
+    except asyncpg.ClientConfigurationError as error:  # e.g. sslmode=bogus: no retry mends it
+        outcome = Outcome(PERMANENT_ERROR, "failed", f"DATABASE_URL: {redact(error)}")
     except asyncio.CancelledError as error:
         task = asyncio.current_task()
         if task is not None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
-from alert_runner.executors import PermanentError, RunContext, record
+from alert_runner.executors import PermanentError, RunContext, external_effects, record
 
 # In-process tests count executions here (one process, several runners).
 calls: list[str] = []
@@ -41,3 +42,21 @@ async def sleeps(context: RunContext) -> None:
 
 
 not_callable = 42
+
+
+def sleeps_plainly(context: RunContext) -> None:
+    """A plain function that blocks for 20 s (a synchronous client, say)."""
+    calls.append(context.job_name)
+    time.sleep(20)
+
+
+async def fails_with_nul(context: RunContext) -> None:
+    """Database effects, then an error text PostgreSQL cannot store as it is."""
+    await record(context)
+    raise RuntimeError("bad\x00byte \udcff end")
+
+
+@external_effects(lease_seconds=60)
+async def calls_out_and_fails_with_nul(context: RunContext) -> None:
+    calls.append(context.job_name)
+    raise RuntimeError("remote said \x00\x1b[31m")

@@ -80,8 +80,9 @@ async def test_real_process_logs_json_and_exits_by_outcome(
     assert _lines(again.stdout)[-1]["outcome"] == "already-succeeded"
     assert await instances(db, row["id"]) == 1
 
-    other_client = await _run(_runner(alert_id, uuid.uuid4()), _env(database_url,
-                                                                    JOB_NAME=job + "1"))
+    other_job = f"alert-{alert_id}-manual-1"
+    other_client = await _run(_runner(alert_id, uuid.uuid4()),
+                              _env(database_url, JOB_NAME=other_job))
     assert other_client.returncode == PERMANENT_ERROR
     finished = _lines(other_client.stdout)[-1]
     assert (finished["level"], finished["outcome"]) == ("error", "failed")

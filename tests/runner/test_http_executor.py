@@ -1,4 +1,5 @@
-"""The ``http`` executor against a local aiohttp server: 2xx succeeds, 5xx and timeouts fail."""
+"""The ``http`` executor against a local aiohttp server: 2xx succeeds, 5xx, timeouts and
+redirects fail (a redirect is never followed)."""
 
 from __future__ import annotations
 
@@ -34,11 +35,17 @@ async def endpoint() -> AsyncIterator[Endpoint]:
     release = asyncio.Event()  # ends /slow's wait at teardown, so that cleanup is quick
 
     async def handle(request: web.Request) -> web.Response:
+        text = await request.text()
         endpoint.received.append({
+            "method": request.method,
             "path": request.path,
             "headers": dict(request.headers),
-            "body": json.loads(await request.text()),
+            "body": json.loads(text) if text else None,
         })
+        if request.path.startswith("/moved/"):  # /moved/<status>[/local]
+            _, _, code, *local = request.path.split("/")
+            target = "/landing" if local else "http://elsewhere.example:8080/landing"
+            return web.Response(status=int(code), headers={"Location": target})
         if request.path == "/slow":
             await asyncio.wait_for(release.wait(), 30)
         status = 503 if request.path == "/down" else 202
@@ -46,6 +53,7 @@ async def endpoint() -> AsyncIterator[Endpoint]:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", handle)
+    app.router.add_get("/{tail:.*}", handle)  # where a followed 301/302/303 would land
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -156,3 +164,48 @@ async def test_missing_url_is_permanent(
     assert code == PERMANENT_ERROR
     row = await run_row(db, job)
     assert (row["status"], row["error"]) == ("failed", "http executor: ALERT_HTTP_URL is not set")
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [(301, "Moved Permanently"), (302, "Found"), (303, "See Other"),
+     (307, "Temporary Redirect"), (308, "Permanent Redirect")],
+)
+async def test_a_redirect_is_a_failure_naming_the_status_and_the_host_and_is_not_followed(
+    db: asyncpg.Connection,
+    make_alert: AlertFactory,
+    runner_settings: SettingsFactory,
+    endpoint: Endpoint,
+    status: int,
+    reason: str,
+) -> None:
+    alert_id, client_id = await make_alert()
+    job = f"alert-{alert_id}-manual-{status}"
+    settings = runner_settings(executor="http", http_url=f"{endpoint.base}/moved/{status}",
+                               http_token=TOKEN)
+
+    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
+
+    row = await run_row(db, job)
+    assert (row["status"], row["error"]) == (
+        "failed", f"http executor: endpoint answered {status} {reason}, a redirect to host"
+        " 'elsewhere.example' (redirects are not followed)")
+    assert [call["method"] for call in endpoint.received] == ["POST"]
+
+
+async def test_a_local_redirect_names_the_endpoints_own_host_and_is_not_followed(
+    db: asyncpg.Connection,
+    make_alert: AlertFactory,
+    runner_settings: SettingsFactory,
+    endpoint: Endpoint,
+) -> None:
+    alert_id, client_id = await make_alert()
+    job = f"alert-{alert_id}-manual-local"
+    settings = runner_settings(executor="http", http_url=f"{endpoint.base}/moved/302/local")
+
+    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
+
+    row = await run_row(db, job)
+    assert row["error"].endswith("302 Found, a redirect to host '127.0.0.1' (redirects are not"
+                                 " followed)")
+    assert [call["path"] for call in endpoint.received] == ["/moved/302/local"]  # no GET
