@@ -3,6 +3,9 @@
 Returns the exit code (see :mod:`alert_core.exitcodes`): 0 succeeded or skipped, 1 retryable
 failure (the Job retries), 3 permanent error (the CronJob's podFailurePolicy fails the Job).
 Cancelling the task (SIGTERM: deadline, eviction) records ``failed`` with reason ``interrupted``.
+An executor with database effects runs inside the run's transaction; one with external effects
+runs with no transaction open, between the committed claim (with a lease) and the outcome
+write, which is retried while the database is away (README, "Executor contract").
 """
 
 from __future__ import annotations
