@@ -117,6 +117,8 @@ class Runner:
         # Until when an outcome may be retried while the database is away: the Job's deadline,
         # counted from now (the Job started earlier, so the pod is gone by then anyway).
         self.deadline = time.monotonic() + settings.active_deadline_seconds
+        # An external call returned normally: an interruption now must record the success.
+        self.called_out = False
 
     def _key(self, alert: AlertInfo | None) -> runs.RunKey:
         cronjob = f"{CRONJOB_PREFIX}{self.request.alert_id}"
@@ -232,6 +234,7 @@ class Runner:
             await self.write(lambda conn: runs.mark_failed(conn, self.schema, context.run_id,
                                                            reason), self.deadline)
             return outcome
+        self.called_out = True
         await self.write(lambda conn: runs.mark_succeeded(conn, self.schema, context.run_id),
                          self.deadline)
         return Outcome(SUCCESS, "succeeded")
@@ -268,17 +271,24 @@ class Runner:
             **self.fields,
         }
 
-    async def record_failure(self, reason: str) -> None:
-        """Mark the claimed run ``failed`` after a cancellation or an unexpected error, on a
-        fresh connection if the current one is unusable; bounded: the pod may be killed soon."""
+    async def record_interruption(self, outcome: Outcome) -> Outcome:
+        """After a cancellation or an unexpected error: mark the claimed run ``failed``, or
+        ``succeeded`` if an external call had already returned (its effect is done); on a
+        fresh connection if need be, bounded: the pod may be killed soon."""
         if self.run_id is None:
-            return
-        run_id = self.run_id
+            return outcome
+        run_id, reason = self.run_id, outcome.reason or "interrupted"
+        done = Outcome(SUCCESS, "succeeded")
         try:
-            await self.write(lambda conn: runs.mark_failed(conn, self.schema, run_id, reason),
-                             time.monotonic() + RECORD_TIMEOUT_SECONDS)
+            await self.write(
+                (lambda conn: runs.mark_succeeded(conn, self.schema, run_id)) if self.called_out
+                else (lambda conn: runs.mark_failed(conn, self.schema, run_id, reason)),
+                time.monotonic() + RECORD_TIMEOUT_SECONDS,
+            )
         except DATABASE_GONE:
-            get_logger().error("could not record the failure", extra=self.log_fields())
+            get_logger().error("could not record the outcome", extra=self.log_fields())
+            return outcome
+        return done if self.called_out else outcome
 
 
 async def connect(settings: RunnerSettings) -> asyncpg.Connection:
@@ -338,7 +348,7 @@ async def run_alert(
         outcome = Outcome(RETRYABLE_FAILURE, "failed", f"internal error: {redact(error)}")
     if runner is not None:
         if outcome.reason and outcome.reason.startswith(("interrupted", "internal error")):
-            await runner.record_failure(outcome.reason)
+            outcome = await runner.record_interruption(outcome)
         await _close(runner.conn)
     _log_outcome(runner, request, outcome, time.monotonic() - started)
     return outcome.code

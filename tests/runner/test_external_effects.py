@@ -16,8 +16,9 @@ import pytest
 from aiohttp import web
 
 from alert_core.exitcodes import RETRYABLE_FAILURE, SUCCESS
+from alert_runner.config import RunnerSettings
 from alert_runner.executors import effects_of, external_effects, load_executor
-from alert_runner.run import RunRequest, run_alert
+from alert_runner.run import Interrupt, RunRequest, run_alert
 from tests.runner import plugins
 from tests.runner.conftest import AlertFactory, SettingsFactory, instances, run_row
 from tests.runner.tcp_proxy import TcpProxy
@@ -112,8 +113,7 @@ async def test_the_outcome_is_recorded_after_the_database_comes_back(
     slow_endpoint.during = away_for_a_while
     alert_id, client_id = await make_alert()
     job = f"alert-{alert_id}-manual-away"
-    settings = runner_settings(executor="http", http_url=slow_endpoint.url)
-    settings = type(settings).from_env({"DATABASE_URL": proxy.url, "ALERT_EXECUTOR": "http",
+    settings = RunnerSettings.from_env({"DATABASE_URL": proxy.url, "ALERT_EXECUTOR": "http",
                                         "ALERT_HTTP_URL": slow_endpoint.url})
     try:
         code = await run_alert(RunRequest(alert_id, client_id, job), settings)
@@ -126,6 +126,42 @@ async def test_the_outcome_is_recorded_after_the_database_comes_back(
     assert (row["status"], row["attempts"], row["error"]) == ("succeeded", 1, None)
     assert len(slow_endpoint.posts) == 1
     assert proxy.connections >= 2  # it reconnected
+
+
+async def test_sigterm_while_the_outcome_waits_for_the_database_still_records_success(
+    db: asyncpg.Connection, make_alert: AlertFactory, slow_endpoint: SlowEndpoint,
+    database_url: str,
+) -> None:
+    proxy = TcpProxy(database_url)
+    await proxy.start()
+    called = asyncio.Event()
+
+    async def cut() -> None:
+        await proxy.cut()
+        called.set()
+
+    slow_endpoint.during = cut
+    alert_id, client_id = await make_alert()
+    job = f"alert-{alert_id}-manual-term"
+    settings = RunnerSettings.from_env({"DATABASE_URL": proxy.url, "ALERT_EXECUTOR": "http",
+                                        "ALERT_HTTP_URL": slow_endpoint.url})
+    interrupt = Interrupt()
+    run = asyncio.create_task(run_alert(RunRequest(alert_id, client_id, job), settings,
+                                        interrupt))
+    try:
+        await asyncio.wait_for(called.wait(), 30)
+        await asyncio.sleep(ENDPOINT_SECONDS + 1)  # the call has returned; the write waits
+        assert not run.done()
+        interrupt.trigger("SIGTERM", run)
+        await proxy.restore()
+        code = await asyncio.wait_for(run, 30)
+    finally:
+        await proxy.cut()
+
+    assert code == SUCCESS  # the POST was answered 200: the work is done, not interrupted
+    row = await run_row(db, job)
+    assert (row["status"], row["error"]) == ("succeeded", None)
+    assert len(slow_endpoint.posts) == 1
 
 
 async def _left_running(db: asyncpg.Connection, alert_id: uuid.UUID, client_id: uuid.UUID,
