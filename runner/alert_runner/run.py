@@ -347,7 +347,8 @@ async def run_alert(
     except Exception as error:  # a bug or bad data outside the executor: still one line, a row
         outcome = Outcome(RETRYABLE_FAILURE, "failed", f"internal error: {redact(error)}")
     if runner is not None:
-        if outcome.reason and outcome.reason.startswith(("interrupted", "internal error")):
+        if outcome.reason and outcome.reason.startswith(("interrupted", "internal error",
+                                                         "database")):
             outcome = await runner.record_interruption(outcome)
         await _close(runner.conn)
     _log_outcome(runner, request, outcome, time.monotonic() - started)

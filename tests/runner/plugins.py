@@ -60,3 +60,9 @@ async def fails_with_nul(context: RunContext) -> None:
 async def calls_out_and_fails_with_nul(context: RunContext) -> None:
     calls.append(context.job_name)
     raise RuntimeError("remote said \x00\x1b[31m")
+
+
+async def loses_its_connection(context: RunContext) -> None:
+    """Database effects, then the server ends the session mid-transaction."""
+    await record(context)
+    await context.connection.execute("SELECT pg_terminate_backend(pg_backend_pid())")

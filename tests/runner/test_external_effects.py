@@ -242,3 +242,18 @@ def test_effects_are_declared_or_follow_from_the_kind_of_function() -> None:
     assert plugins.calls_out_and_fails_with_nul.alert_lease_seconds == 60  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="lease_seconds"):
         external_effects(lease_seconds=0)
+
+
+async def test_a_connection_lost_mid_transaction_is_recorded_on_a_fresh_one(
+    db: asyncpg.Connection, make_alert: AlertFactory, runner_settings: SettingsFactory
+) -> None:
+    alert_id, client_id = await make_alert()
+    job = f"alert-{alert_id}-manual-lost"
+    settings = runner_settings(executor="tests.runner.plugins:loses_its_connection")
+
+    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
+
+    row = await run_row(db, job)
+    assert row["status"] == "failed"  # not left running
+    assert row["error"].startswith("database: ")
+    assert await instances(db, row["id"]) == 0  # rolled back with the session
