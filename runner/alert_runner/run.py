@@ -253,12 +253,12 @@ class Runner:
                     await statement(self.conn)
                 return
             except DATABASE_GONE as error:
-                get_logger().warning("database unavailable, recording again in %.1f s: %s",
-                                     backoff, self.redact(error), extra=self.log_fields())
                 if not self.conn.is_closed():
                     self.conn.terminate()
                 if time.monotonic() + backoff >= deadline:
                     raise
+                get_logger().warning("database unavailable, recording again in %.1f s: %s",
+                                     backoff, self.redact(error), extra=self.log_fields())
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
