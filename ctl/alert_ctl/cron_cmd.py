@@ -9,6 +9,7 @@ import typer
 
 from alert_core.frequency import FrequencyError, next_fire_times, now_utc, parse_frequency
 from alert_ctl.common import EXIT_USAGE, Output, OutputOption, fail, print_json
+from alert_ctl.formatting import say
 
 
 def cron(
@@ -38,7 +39,7 @@ def cron(
             }
         )
         return
-    typer.echo(f"schedule: {frequency.to_cron()}")
-    typer.echo(f"timeZone: {frequency.timezone}")
+    say(f"schedule: {frequency.to_cron()}")
+    say(f"timeZone: {frequency.timezone}")
     for moment in times:
-        typer.echo(f"  {moment.isoformat()}  ({moment.astimezone(UTC).isoformat()})")
+        say(f"  {moment.isoformat()}  ({moment.astimezone(UTC).isoformat()})")

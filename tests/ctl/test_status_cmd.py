@@ -177,7 +177,10 @@ def test_status_errors(alertctl: Callable[..., Result], database_url: str) -> No
     result = alertctl("status", "--alert", str(unknown), "--database-url", database_url)
     assert (result.exit_code, result.stderr.strip()) == (1, f"error: unknown alert: {unknown}")
     malformed = alertctl("status", "--client", "xyz", "--database-url", database_url)
-    assert malformed.exit_code == 2 and "not a UUID" in malformed.stderr
+    assert (malformed.exit_code, malformed.stderr.strip()) == (
+        2, "error: client id 'xyz': not a UUID")
+    wrong_alert = alertctl("status", "--alert", "nope", "--database-url", database_url)
+    assert wrong_alert.stderr.strip() == "error: alert id 'nope': not a UUID"
     dead = alertctl("status", "--database-url", DEAD_DATABASE_URL)
     assert dead.exit_code == 1 and dead.stderr.startswith("error: database unreachable")
     assert "secret-password" not in dead.stderr
