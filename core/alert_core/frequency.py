@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
+from alert_core.schedule import CronSchedule, CronSyntaxError, go_fields, parse_cron
 from alert_core.validation import (
     DEFAULT_TIMEZONE,
     MAX_LIST_LENGTH,
@@ -176,7 +176,7 @@ class Cron(_Frequency):
             parse_cron(value)
         except CronSyntaxError as error:
             raise ValueError(str(error)) from None
-        return " ".join(value.split())
+        return " ".join(go_fields(value))
 
     def to_cron(self) -> str:
         return self.expression

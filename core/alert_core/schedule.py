@@ -11,6 +11,7 @@ picks, daylight-saving changes included:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,7 +33,15 @@ MONTH_NAMES = {
     )
 }
 DOW_NAMES = {name: n for n, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
-MAX_EXPRESSION_LENGTH = 256
+MAX_EXPRESSION_LENGTH = 256  # ours: robfig has no limit
+# Go's strings.Fields splits on unicode.IsSpace; Python's str.split() also splits on \x1c-\x1f.
+_GO_SPACE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+# Go's strconv.Atoi: an optional sign, ASCII digits, within a 64-bit int.
+_GO_INT = re.compile(r"[+-]?[0-9]+\Z")
+_GO_INT_MAX = 2**63 - 1
+# The only non-ASCII letters Go's unicode.ToLower turns into ASCII ones (robfig lowercases
+# month and weekday names with strings.ToLower).
+_GO_LOWER = str.maketrans({"\u0130": "i", "\u212a": "k"})
 SEARCH_YEARS = 5  # robfig gives up after five years without a match
 
 
@@ -72,14 +81,28 @@ class CronSchedule:
         return _next(self, after.astimezone(tz), tz)
 
 
+def go_fields(expression: str) -> list[str]:
+    """Go's ``strings.Fields``: the whitespace-separated fields, none empty."""
+    return [field for field in _GO_SPACE.split(expression) if field]
+
+
+def _go_atoi(text: str, what: str) -> int:
+    """robfig's ``mustParseInt``: Go's ``strconv.Atoi`` (sign allowed, 64-bit), not negative."""
+    if not _GO_INT.match(text):
+        raise CronSyntaxError(f"{what} {text[:16]!r} is not a number")
+    value = int(text)  # at most MAX_EXPRESSION_LENGTH digits: far below Python's limit
+    if not -_GO_INT_MAX - 1 <= value <= _GO_INT_MAX:
+        raise CronSyntaxError(f"{what} {text[:24]!r} is out of range (above 2^63-1)")
+    if value < 0:
+        raise CronSyntaxError(f"{what} {text[:16]!r} is negative")
+    return value
+
+
 def _number(text: str, bounds: _Bounds) -> int:
-    lowered = text.lower()
+    lowered = "".join(c.lower() if c.isascii() else c for c in text.translate(_GO_LOWER))
     if lowered in bounds.names:
         return bounds.names[lowered]
-    # ASCII only: str.isdigit() also accepts digits of other scripts, which Go's Atoi rejects.
-    if not (text.isascii() and text.isdigit()):
-        raise CronSyntaxError(f"{bounds.name}: {text[:16]!r} is not a number")
-    return int(text)
+    return _go_atoi(text, f"{bounds.name}:")
 
 
 def _start_end(low_high: str, bounds: _Bounds) -> tuple[int, int, int]:
@@ -103,10 +126,7 @@ def _range_bits(expr: str, bounds: _Bounds) -> int:
     start, end, extra = _start_end(range_and_step[0], bounds)
     step = 1
     if len(range_and_step) == 2:
-        text = range_and_step[1]
-        if not (text.isascii() and text.isdigit()):
-            raise CronSyntaxError(f"{bounds.name}: step {text[:16]!r} is not a number")
-        step = int(text)
+        step = _go_atoi(range_and_step[1], f"{bounds.name}: step")
         if "-" not in range_and_step[0]:  # "N/step" means "N-max/step"
             end = bounds.high
         if step > 1:
@@ -128,29 +148,32 @@ def _range_bits(expr: str, bounds: _Bounds) -> int:
 
 def _field_bits(field: str, bounds: _Bounds) -> int:
     bits = 0
+    # robfig splits with strings.FieldsFunc, which drops empty elements: "1,,2" is "1,2".
     for part in (p for p in field.split(",") if p):
         bits |= _range_bits(part, bounds)
     if bits == 0:
-        raise CronSyntaxError(f"{bounds.name}: empty field")
+        # robfig accepts a field of commas only, and the CronJob never runs.
+        raise CronSyntaxError(f"never fires: {bounds.name} {field[:16]!r} selects no value")
     return bits
 
 
 def parse_cron(expression: str) -> CronSchedule:
-    """Parse a schedule as Kubernetes does (five fields or a macro, no seconds, no TZ prefix)."""
+    """Parse a schedule as the API server does: Kubernetes' CronJob validation (no ``TZ``
+    anywhere) then robfig's ``ParseStandard`` (five fields or a macro, no seconds)."""
     if len(expression) > MAX_EXPRESSION_LENGTH:
         raise CronSyntaxError(f"longer than {MAX_EXPRESSION_LENGTH} characters")
-    text = expression.strip()
-    if not text:
+    if not go_fields(expression):
         raise CronSyntaxError("empty expression")
-    if text.startswith(("TZ=", "CRON_TZ=")):
+    if "TZ" in expression:  # Kubernetes refuses "TZ" anywhere in spec.schedule
         raise CronSyntaxError("a TZ= or CRON_TZ= prefix is not allowed; use the timezone field")
-    if text.startswith("@"):
+    text = expression
+    if text.startswith("@"):  # as robfig: the macro exactly, no surrounding whitespace
         if text not in MACROS:
-            if text.startswith("@every"):
+            if text.startswith("@every "):
                 raise CronSyntaxError("@every is not supported; write a five-field expression")
             raise CronSyntaxError(f"unknown macro {text[:32]!r} (known: {', '.join(MACROS)})")
         text = MACROS[text]
-    fields = text.split()
+    fields = go_fields(text)
     if len(fields) != len(_FIELDS):
         raise CronSyntaxError(
             f"expected 5 fields (minute hour day month weekday), got {len(fields)}"

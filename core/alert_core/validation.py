@@ -43,7 +43,11 @@ def check_database_url(value: str) -> str:
     if not value.startswith(DATABASE_SCHEMES):
         raise ValueError("must start with postgresql://, postgres:// or postgresql+asyncpg://")
     try:
-        urlsplit(value).port  # noqa: B018 (raises on a malformed host or port)
+        # libpq and asyncpg take a list of hosts, "h1:5432,h2:5432", tried in turn: each host
+        # is checked on its own (urlsplit's .port of the whole list would refuse it).
+        hosts = urlsplit(value).netloc.rpartition("@")[2]
+        for host in hosts.split(","):
+            urlsplit("//" + host).port  # noqa: B018 (raises on a malformed host or port)
     except ValueError:
         raise ValueError("not a valid URL (malformed host or port)") from None
     return value

@@ -14,6 +14,7 @@ import asyncpg
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from alert_core.printable import visible
 from alert_core.settings import Settings, SettingsError, load_settings
 
 EXIT_OK = 0
@@ -43,7 +44,7 @@ NamespaceOption = Annotated[
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     """Print one line on stderr and exit with ``code``."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {visible(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -2,13 +2,43 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from typing import Annotated
 
 import typer
 
-from alert_core.frequency import FrequencyError, next_fire_times, now_utc, parse_frequency
+from alert_core.frequency import (
+    Cron,
+    Daily,
+    FrequencyError,
+    Hourly,
+    Monthly,
+    Weekly,
+    next_fire_times,
+    now_utc,
+    parse_frequency,
+)
 from alert_ctl.common import EXIT_USAGE, Output, OutputOption, fail, print_json
+from alert_ctl.formatting import say
+
+
+def frequency_from_column_text(text: str) -> Hourly | Daily | Weekly | Monthly | Cron:
+    """The frequency a row whose ``frequency`` column holds ``text`` has, by the same rule.
+
+    The reader decodes the column's JSON once and ``parse_frequency`` decodes a string once
+    more: applications that json.dumps() a frequency before writing it store it double-encoded,
+    and such alerts run. So a JSON string literal is unwrapped here too, once (a string literal
+    is flat: decoding it cannot recurse, whatever it holds).
+    """
+    if text.lstrip().startswith('"'):
+        try:
+            inner = json.loads(text)
+        except ValueError:
+            pass  # parse_frequency names the problem
+        else:
+            return parse_frequency(inner)
+    return parse_frequency(text)
 
 
 def cron(
@@ -25,7 +55,7 @@ def cron(
 ) -> None:
     """Translate a frequency into the CronJob's schedule and show when it fires next."""
     try:
-        frequency = parse_frequency(frequency_json)
+        frequency = frequency_from_column_text(frequency_json)
     except FrequencyError as error:
         fail(str(error), EXIT_USAGE)
     times = next_fire_times(frequency, now_utc(), next_count)
@@ -38,7 +68,7 @@ def cron(
             }
         )
         return
-    typer.echo(f"schedule: {frequency.to_cron()}")
-    typer.echo(f"timeZone: {frequency.timezone}")
+    say(f"schedule: {frequency.to_cron()}")
+    say(f"timeZone: {frequency.timezone}")
     for moment in times:
-        typer.echo(f"  {moment.isoformat()}  ({moment.astimezone(UTC).isoformat()})")
+        say(f"  {moment.isoformat()}  ({moment.astimezone(UTC).isoformat()})")

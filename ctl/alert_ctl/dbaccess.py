@@ -27,11 +27,12 @@ class UnknownAlertsError(LookupError):
         self.ids = ids
 
 
-def parse_alert_id(text: str) -> uuid.UUID:
+def parse_alert_id(text: str, what: str = "alert id") -> uuid.UUID:
+    """``text`` as a UUID, else exit 2 with one line naming ``what`` it was meant to be."""
     try:
         return uuid.UUID(text.strip())
     except ValueError:
-        fail(f"alert id {text[:80]!r}: not a UUID", EXIT_USAGE)
+        fail(f"{what} {text[:80]!r}: not a UUID", EXIT_USAGE)
 
 
 def require_database(settings: Settings) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -15,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+
+from alert_core.printable import visible
 
 
 class Format(enum.StrEnum):
@@ -71,10 +74,19 @@ def print_document(document: Any, output: Format) -> None:
     sys.stdout.write("\n")
 
 
+_BREAKS = re.compile("[\n\t]+")
+
+
 def _cell(value: object) -> str:
     text = "-" if value is None or value == "" else str(value)
-    # One row per line, whatever the data holds (names and errors come from users).
-    return " ".join(text.split())
+    # One row per line, whatever the data holds (names and errors come from users): line breaks
+    # and tabs of a multi-line error read as spaces, every other control character is escaped.
+    return visible(" ".join(_BREAKS.split(text)))
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """One line for people (stdout, or stderr with ``err``), control characters escaped."""
+    typer.echo(visible(message), err=err)
 
 
 def print_table(
@@ -88,7 +100,7 @@ def print_table(
         from rich.text import Text
 
         # Text(), not str: an alert named "[red]x" is data, not rich markup.
-        table = Table(title=None if title is None else Text(title), header_style="bold")
+        table = Table(title=None if title is None else Text(visible(title)), header_style="bold")
         for header in headers:
             table.add_column(header, overflow="fold")
         for row in cells:
@@ -105,4 +117,4 @@ def print_table(
 
 def note(message: str) -> None:
     """A remark for the person reading, on stderr (never part of the data)."""
-    typer.echo(f"note: {message}", err=True)
+    say(f"note: {message}", err=True)

@@ -18,6 +18,7 @@ from alert_ctl.formatting import (
     iso,
     print_document,
     print_table,
+    say,
     seconds,
     short_time,
 )
@@ -83,6 +84,6 @@ def history(
         return
     title = f"{name or '(deleted alert)'} ({wanted})"
     if not runs:
-        typer.echo(f"{title}: no runs yet")
+        say(f"{title}: no runs yet")
         return
     print_table(HEADERS, [_row(run) for run in runs], title=title)

@@ -16,6 +16,7 @@ from alert_ctl.common import (
     run_async,
     settings_from,
 )
+from alert_ctl.formatting import say
 
 
 def migrate(
@@ -33,4 +34,4 @@ def migrate(
         run_async(lambda: run_migrations(settings, install_trigger=not no_trigger))
     except DATABASE_ERRORS as error:
         fail(describe_database_error(error))
-    typer.echo("migrated" + (" (no trigger)" if no_trigger else ""))
+    say("migrated" + (" (no trigger)" if no_trigger else ""))

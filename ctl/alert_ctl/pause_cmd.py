@@ -30,6 +30,7 @@ from alert_ctl.dbaccess import (
     parse_alert_id,
     with_connection,
 )
+from alert_ctl.formatting import say
 
 AlertIdsArgument = Annotated[
     list[str] | None,
@@ -66,6 +67,18 @@ def _targets(alert_ids: list[str] | None, everything: bool, verb: str) -> list[u
     return list(dict.fromkeys(ids))
 
 
+def _storable(value: str, option: str) -> str:
+    """A text option PostgreSQL can store: Python keeps undecodable argv bytes as surrogates,
+    which no UTF-8 database takes, and text columns refuse NUL."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        fail(f"{option}: not valid UTF-8", EXIT_USAGE)
+    if "\x00" in value:
+        fail(f"{option}: holds a NUL character", EXIT_USAGE)
+    return value
+
+
 def pause_alerts(
     alert_ids: AlertIdsArgument = None,
     everything: AllOption = False,
@@ -81,7 +94,8 @@ def pause_alerts(
     """Pause alerts (their CronJobs are suspended) until `alertctl resume`; --all stops all."""
     settings = settings_from(database_url=database_url, namespace=namespace)
     targets = _targets(alert_ids, everything, "pause")
-    who = (by or current_user()).strip() or "unknown"
+    who = _storable((by or current_user()).strip() or "unknown", "--by")
+    reason = None if reason is None else _storable(reason, "--reason")
 
     async def work(conn: AsyncConnection) -> None:
         if not everything:
@@ -92,11 +106,11 @@ def pause_alerts(
 
     with_connection(settings, work, write=True)
     if everything:
-        typer.echo(f"paused: all alerts (global switch), by {who}")
+        say(f"paused: all alerts (global switch), by {who}")
     else:
         for alert_id in targets:
-            typer.echo(f"paused: {alert_id}, by {who}")
-    typer.echo(f"note: {APPLIED_NOTE}", err=True)
+            say(f"paused: {alert_id}, by {who}")
+    say(f"note: {APPLIED_NOTE}", err=True)
 
 
 def _resume(settings: Settings, targets: list[uuid.UUID], everything: bool) -> set[uuid.UUID]:
@@ -126,14 +140,14 @@ def resume_alerts(
     for alert_id in targets:
         label = "all alerts (global switch)" if alert_id == GLOBAL_PAUSE_UUID else str(alert_id)
         state = "resumed" if alert_id in lifted else "was not paused"
-        typer.echo(f"{state}: {label}")
+        say(f"{state}: {label}")
     if everything:
         remaining = len(with_connection(settings, lambda conn: load_pause_records(conn, settings)))
         if remaining:
-            typer.echo(
+            say(
                 f"note: {remaining} alert(s) stay paused one by one"
                 " (see `alertctl status`; resume them by id)",
                 err=True,
             )
     if lifted:
-        typer.echo(f"note: {APPLIED_NOTE}", err=True)
+        say(f"note: {APPLIED_NOTE}", err=True)

@@ -28,6 +28,7 @@ from alert_ctl.common import (
     run_async,
     settings_from,
 )
+from alert_ctl.formatting import say
 
 # The C emitter when PyYAML has it: 100,000 CronJobs are a lot of YAML.
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -65,7 +66,7 @@ async def _render(settings: Settings) -> int:
                     except AlertError as error:
                         skipped += 1
                         name = clean_name(row.name)[:80]
-                        typer.echo(f"skipped alert {row.id} ({name!r}): {error}", err=True)
+                        say(f"skipped alert {row.id} ({name!r}): {error}", err=True)
                         continue
                     manifest = desired_cronjob(alert, settings, paused=pauses.is_paused(alert.id))
                     documents.append(_document(manifest))

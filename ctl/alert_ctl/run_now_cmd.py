@@ -36,7 +36,14 @@ from alert_ctl.common import (
     settings_from,
 )
 from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
-from alert_ctl.formatting import Format, FormatOption, human_duration, note, print_document
+from alert_ctl.formatting import (
+    Format,
+    FormatOption,
+    human_duration,
+    note,
+    print_document,
+    say,
+)
 from alert_ctl.history_cmd import run_document
 from alert_operator.kube import ApiError, is_managed
 
@@ -141,7 +148,7 @@ async def start_run(
         await api.create_job(settings.namespace, job_from_cronjob(cronjob, job_name))
         started = Started(job_name, name)
         if wait:
-            typer.echo(f"job.batch/{job_name} created; waiting for the run...", err=True)
+            say(f"job.batch/{job_name} created; waiting for the run...", err=True)
             await _wait(settings, api, started, wait_seconds)
         return started
 
@@ -211,10 +218,10 @@ def run_now(
     document = _document(started, settings)
     outcome, ok = _outcome(document) if wait else ("", True)
     if output is Format.table:
-        typer.echo(f"job.batch/{started.job_name} created")
-        typer.echo(f"follow it: {document['logs_command']}")
+        say(f"job.batch/{started.job_name} created")
+        say(f"follow it: {document['logs_command']}")
         if wait:
-            typer.echo(outcome)
+            say(outcome)
     else:
         print_document(document, output)
     if not ok:

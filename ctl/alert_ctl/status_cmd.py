@@ -264,7 +264,7 @@ def status(
     """One row per alert: schedule, state, next and last run, CronJob in sync or not."""
     settings = settings_from(database_url=database_url, namespace=namespace)
     alert_id = None if alert is None else parse_alert_id(alert)
-    client_id = None if client is None else parse_alert_id(client)
+    client_id = None if client is None else parse_alert_id(client, "client id")
 
     async def work(conn: AsyncConnection) -> Snapshot:
         snapshot = await _read_database(settings, conn, alert_id, client_id)

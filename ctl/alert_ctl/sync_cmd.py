@@ -28,9 +28,17 @@ from alert_ctl.common import (
     settings_from,
 )
 from alert_ctl.dbaccess import require_database
-from alert_ctl.formatting import Format, FormatOption, note, print_document, print_table
+from alert_ctl.formatting import (
+    Format,
+    FormatOption,
+    note,
+    print_document,
+    print_table,
+    say,
+)
 from alert_operator.applier import Applier, ApplyResult, EventSink
 from alert_operator.kube import ApiError, KubeApi
+from alert_operator.logs import TextFormatter
 from alert_operator.planner import Action, Plan
 from alert_operator.reconciler import Reconciler, SyncResult
 from alert_operator.state import OperatorState
@@ -168,7 +176,7 @@ def _print_summary(document: dict[str, Any]) -> None:
         print_table(HEADERS, rows, title="sync" + (" (dry run)" if document["dry_run"] else ""))
     counts = ", ".join(f"{kind} {count}" for kind, count in document["counts"].items() if count)
     prefix = "dry run, would do: " if document["dry_run"] else ""
-    typer.echo(f"{prefix}{counts or 'nothing to do'}"
+    say(f"{prefix}{counts or 'nothing to do'}"
                f" ({document['alerts']} alerts, {document['managed_cronjobs']} managed CronJobs)")
     if document["blocked_deletes"]:
         note(document["blocked_deletes"])
@@ -193,7 +201,9 @@ def sync(
     """Reconcile all alerts into CronJobs now, and show what changed per alert."""
     # The summary below says what the operator's log lines would; -v shows them too.
     if verbose:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        handler = logging.StreamHandler()
+        handler.setFormatter(TextFormatter("%(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.INFO, handlers=[handler])
     else:
         logging.getLogger("alert_operator").setLevel(logging.CRITICAL + 1)
     settings = settings_from(

@@ -21,7 +21,21 @@ ZONES = [
     "Asia/Beirut", "America/St_Johns", "Asia/Tehran", "Europe/Dublin",
 ]
 # Where we are knowingly stricter than robfig (see README, "Frequency reference").
-STRICTER = ("@every", "+", "never fires", "empty field")
+STRICTER = ("@every", "never fires", "longer than")
+# Corners of Go's Atoi, strings.Fields/FieldsFunc/ToLower and Kubernetes' TZ rule.
+EDGE_CASES = [
+    "*/100000000000000000000 * * * *", "*/9223372036854775807 * * * *",
+    "*/9223372036854775808 * * * *", "*/+5 * * * *", "*/-1 * * * *", "*/-0 * * * *",
+    "*/+0 * * * *", "*/ * * * *", "+5 * * * *", "+ * * * *", "-5 * * * *", "5- * * * *",
+    "0 0 1,,2 * *", "1, * * * *", ",1 * * * *", ", * * * *", ",,, * * * *", "0 0 , * *",
+    "1_0 * * * *", "0x1 * * * *", "\u0663 * * * *", "\u00b2 * * * *", "*-5 * * * *",
+    "*-5-6-7 * * * *", "?/5 * * * *", "0 0 * * FR\u0130", "0 0 * \u212aan *", "0 0 * JAN *",
+    "0 0 * * *\x1c", "0\x1c* * * *", "0\x85* * * *", "0\xa0* * * *", "0\u3000* * * *",
+    "0\u200b* * * *", " 0 0 * * * ", "\t0 0 * * *\n", "@daily", " @daily", "@daily ",
+    "@every 5m", "@every", "@DAILY", "TZ=UTC 0 0 * * *", "CRON_TZ=UTC 0 0 * * *",
+    " TZ=UTC 0 0 * * *", "0 0 * * *TZ", "tz=UTC 0 0 * * *", "", " ", "00 00 01 01 00",
+    "0 0 31 2 *", "0 0 31 2 1", "60 * * * *", "0 0 * * 7",
+]
 
 
 def build(directory: Path) -> Path:
@@ -99,13 +113,15 @@ def compare_fire_times(binary: Path, rng: random.Random, count: int) -> int:
 
 def compare_parsers(binary: Path, rng: random.Random, count: int) -> int:
     tokens = ["*", "?", "0", "5", "7", "59", "60", "23", "24", "1", "31", "32", "12", "13",
-              "-", "/", ",", "jan", "MON", "sun", "x", "L", "#", "*/", "5-1", "*/0", "00"]
+              "-", "/", ",", "jan", "MON", "sun", "x", "L", "#", "*/", "5-1", "*/0", "00",
+              "+", ",,", "TZ", "99999999999999999999", "9223372036854775807"]
     expressions = sorted({
         " ".join("".join(rng.choice(tokens) for _ in range(rng.randint(1, 3)))
                  for _ in range(rng.choice([4, 5, 5, 5, 6])))
         for _ in range(count)
-    } | {"@daily", "@hourly", "@weekly", "@monthly", "@yearly", "@every 5m", "@reboot"})
-    feed = "".join(f"P\t{expression}\n" for expression in expressions)
+    } | {"@daily", "@hourly", "@weekly", "@monthly", "@yearly", "@every 5m", "@reboot"}
+      | set(EDGE_CASES))
+    feed = "".join(f"P\t{expression.encode().hex()}\n" for expression in expressions)
     answers = subprocess.run([binary], input=feed, capture_output=True, text=True, check=True)
     differences = 0
     for expression, robfig in zip(expressions, answers.stdout.split(), strict=True):

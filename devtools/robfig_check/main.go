@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,7 +12,8 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// Input lines: "N\tzone\texpr\tunix\tcount" -> fire times; "P\texpr" -> ok / err.
+// Input lines: "N\tzone\texpr\tunix\tcount" -> fire times; "P\thex(expr)" -> ok / err, as the
+// API server decides (pkg/apis/batch/validation: ParseStandard, then no "TZ" anywhere).
 func main() {
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<20)
@@ -20,7 +22,9 @@ func main() {
 	for in.Scan() {
 		f := strings.Split(in.Text(), "\t")
 		if f[0] == "P" {
-			if _, err := cron.ParseStandard(f[1]); err != nil {
+			raw, _ := hex.DecodeString(f[1])
+			spec := string(raw)
+			if _, err := cron.ParseStandard(spec); err != nil || strings.Contains(spec, "TZ") {
 				fmt.Fprintln(out, "err")
 			} else {
 				fmt.Fprintln(out, "ok")

@@ -32,7 +32,15 @@ def _bits(*values: int) -> int:
         "0 0 29 2 *",  # leap years only, still within robfig's five-year search
         "0 0 31 * *",
         "0 0 30 2 1",  # day-of-month OR day-of-week: Mondays in February
-        "0 0 1,,15 * *",  # robfig drops empty list elements
+        "0 0 1,,15 * *",  # robfig splits lists with strings.FieldsFunc: empty elements drop
+        "1, * * * *",
+        ",1 * * * *",
+        "+5 * * * *",  # Go's Atoi takes a sign
+        "*/+5 * * * *",
+        "*/9223372036854775807 * * * *",  # the largest 64-bit int
+        "0 0 * * FR\u0130",  # Go's ToLower makes the dotted capital I an "i"
+        " 0 0 * * *\t",
+        "0\u3000* * * *",  # an ideographic space is a Go space
         "*-5 * * * *",  # robfig reads a star's range as the whole field
         "@yearly",
         "@annually",
@@ -68,13 +76,25 @@ def test_accepted(expression: str) -> None:
         ("*/5/2 * * * *", "too many slashes"),
         ("*/0 * * * *", "step must be at least 1"),
         ("*/x * * * *", "step 'x' is not a number"),
-        ("+5 * * * *", "minute"),
+        ("*/100000000000000000000 * * * *", "minute: step '100000000000000000000' is out of"),
+        ("*/9223372036854775808 * * * *", "out of range (above 2^63-1)"),
+        ("*/-1 * * * *", "minute: step '-1' is negative"),
+        ("*/-0 * * * *", "step must be at least 1"),
+        ("*/ * * * *", "step '' is not a number"),
+        ("+ * * * *", "minute: '+' is not a number"),
+        ("1_0 * * * *", "minute"),
+        ("0\x1c* * * *", "expected 5 fields"),  # \x1c splits in Python, not in Go
+        ("0\u200b* * * *", "minute"),  # a zero-width space is not a space
+        (" @daily", "expected 5 fields"),  # robfig: a macro exactly as written
+        ("@daily ", "unknown macro"),
+        ("0 0 * * *TZ", "TZ="),  # Kubernetes refuses "TZ" anywhere
+        (",,, * * * *", "never fires: minute ',,,' selects no value"),
         ("\u0663 * * * *", "minute: '\u0663' is not a number"),  # not ASCII
         ("\u00b2 * * * *", "minute"),
         ("L * * * *", "minute"),
         ("0 0 L * *", "day of month"),
         ("0 0 * * 1#2", "day of week"),
-        (", * * * *", "minute: empty field"),
+        (", * * * *", "never fires: minute"),
         ("TZ=UTC 0 9 * * *", "TZ="),
         ("CRON_TZ=UTC 0 9 * * *", "TZ="),
         ("@every 1h", "@every is not supported"),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from alert_core.settings import Settings, SettingsError, load_settings
+from alert_runner.config import RunnerSettings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -138,3 +139,29 @@ def test_readme_lists_every_setting_with_its_default() -> None:
 def test_a_trailing_newline_is_not_a_valid_name(field: str, value: str) -> None:
     with pytest.raises(SettingsError):
         load_settings(**{field: value})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u@h1:5432,h2:5432/db",  # libpq's and asyncpg's host list
+        "postgresql://u:pw@h1,h2:6432,[::1]:5433/db?target_session_attrs=read-write",
+        "postgres://u@[2001:db8::1]:5432,h2/db",
+        "postgresql:///db",
+    ],
+)
+def test_multi_host_urls_are_accepted(url: str) -> None:
+    assert load_settings(database_url=url).database_url == url
+    assert RunnerSettings.from_env({"DATABASE_URL": url, "JOB_NAME": "alert-x-1"}).database_url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://u:hunter2@h1:5432,h2:port/db", "postgresql://u:hunter2@h1:99999/db",
+     "postgresql://u:hunter2@h1,[::1/db", "postgresql://u:hunter2@h1:,h2:x/db"],
+)
+def test_a_malformed_host_in_the_list_is_named(url: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(database_url=url)
+    assert str(caught.value).endswith("DATABASE_URL: not a valid URL (malformed host or port)")
+    assert "hunter2" not in str(caught.value)

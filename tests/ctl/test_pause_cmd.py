@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import getpass
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from tests.ctl.conftest import DEAD_DATABASE_URL, Database, Result
 
@@ -138,3 +142,21 @@ def test_unmigrated_database_says_to_migrate(
     assert result.exit_code == 1
     assert "alertctl migrate" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_undecodable_reason_is_exit_2_one_line_and_nothing_is_written(
+    alertctl: Callable[..., Result], db: Database, database_url: str
+) -> None:
+    alert = db.add_alert("a")
+    # What the shell hands over for `--reason $'\xff'`: bytes that are not UTF-8.
+    real = subprocess.run(
+        [Path(sys.executable).parent / "alertctl", "pause", str(alert).encode(), b"--reason",
+         b"caf\xe9", b"--database-url", database_url.encode()],
+        capture_output=True, check=False, env={**os.environ, "USER": "alice"},
+    )
+    assert real.returncode == 2, real.stderr
+    assert real.stderr.decode().strip() == "error: --reason: not valid UTF-8"
+    # In-process, Python's decoding of argv (surrogateescape) gives the same text.
+    by = alertctl("pause", str(alert), "--by", "b\udcffob", "--database-url", database_url)
+    assert (by.exit_code, by.stderr.strip()) == (2, "error: --by: not valid UTF-8")
+    assert pauses(db) == {}

@@ -177,7 +177,10 @@ def test_status_errors(alertctl: Callable[..., Result], database_url: str) -> No
     result = alertctl("status", "--alert", str(unknown), "--database-url", database_url)
     assert (result.exit_code, result.stderr.strip()) == (1, f"error: unknown alert: {unknown}")
     malformed = alertctl("status", "--client", "xyz", "--database-url", database_url)
-    assert malformed.exit_code == 2 and "not a UUID" in malformed.stderr
+    assert (malformed.exit_code, malformed.stderr.strip()) == (
+        2, "error: client id 'xyz': not a UUID")
+    wrong_alert = alertctl("status", "--alert", "nope", "--database-url", database_url)
+    assert wrong_alert.stderr.strip() == "error: alert id 'nope': not a UUID"
     dead = alertctl("status", "--database-url", DEAD_DATABASE_URL)
     assert dead.exit_code == 1 and dead.stderr.startswith("error: database unreachable")
     assert "secret-password" not in dead.stderr
@@ -200,3 +203,15 @@ def test_status_shows_the_spread_schedule_the_cronjob_really_has() -> None:
     assert expected != "0 9 * * *"
     assert document["schedule"]["cron"] == expected
     assert document["next_run"] == f"2026-01-01T09:{expected.split()[0]:0>2}:00+00:00"
+
+
+def test_a_multi_host_url_connects_to_the_first_host_that_answers(
+    alertctl: Callable[..., Result], db: Database, database_url: str
+) -> None:
+    db.add_alert("digest", PARIS_9AM)
+    user_at, _, rest = database_url.partition("@")
+    # Port 9 refuses at once; asyncpg, like libpq, then tries the next host of the list.
+    both = f"{user_at}@127.0.0.1:9,{rest}"
+    result = alertctl("status", "-o", "json", "--database-url", both)
+    assert result.exit_code == 0, result.stderr
+    assert [alert["name"] for alert in result.json()["alerts"]] == ["digest"]
