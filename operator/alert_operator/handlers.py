@@ -102,12 +102,13 @@ class Runtime:
                 await asyncio.wait_for(reconciler.full_sync_wanted.wait(), timeout=wait)
 
     async def stop(self) -> None:
-        """Stop listening and syncing; let the writes in flight finish; release everything."""
+        """Start no new write, let the writes in flight finish (bounded: within kopf's exit
+        timeout), stop listening and syncing, release everything."""
+        if self.reconciler is not None:
+            await self.reconciler.applier.drain(SHUTDOWN_GRACE_SECONDS)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.reconciler is not None:
-            await self.reconciler.applier.drain(SHUTDOWN_GRACE_SECONDS)
         if self.status_server is not None:
             await self.status_server.stop()
         if isinstance(self.api, HttpKubeApi):
