@@ -7,6 +7,7 @@ changes, and answers errors queued for a verb with the typed errors of ``alert_o
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from collections import defaultdict, deque
@@ -79,6 +80,9 @@ class FakeCluster:
         self.failures: dict[str, deque[int]] = defaultdict(deque)  # verb -> statuses to answer
         self.page_size = page_size
         self._version = 0
+        self.hold: asyncio.Event | None = None  # set: creates wait for it (writes in flight)
+        self.creates_started = 0
+        self.creates_finished = 0
 
     def fail_next(self, verb: str, *statuses: int) -> None:
         self.failures[verb].extend(statuses)
@@ -113,6 +117,10 @@ class FakeCluster:
     async def create_cronjob(self, namespace: str, body: Body) -> Body:
         name = body["metadata"]["name"]
         self.writes.append(("create", name))
+        self.creates_started += 1
+        if self.hold is not None:
+            await self.hold.wait()
+        self.creates_finished += 1
         self._answer("create")
         if name in self.cronjobs:
             raise RetryableApiError("create", 409, "AlreadyExists", f"{name} exists")

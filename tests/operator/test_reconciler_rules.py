@@ -7,6 +7,7 @@ tested end to end in test_reconcile_e2e.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import uuid
 from collections.abc import Callable, Coroutine
@@ -275,3 +276,27 @@ def test_confirm_mass_delete_deletes_everything() -> None:
         assert world.cluster.cronjobs == {}
 
     run(steps, confirm_mass_delete=True)
+
+
+def test_shutdown_drains_the_writes_in_flight_and_starts_no_new_one() -> None:
+    async def steps(world: World) -> None:
+        for i in range(20):
+            world.source.add(f"a{i}")
+        world.cluster.hold = asyncio.Event()
+        sync = asyncio.create_task(world.reconciler.full_sync())
+        for _ in range(50):  # let the workers send all they may: max_concurrency, unanswered
+            await asyncio.sleep(0)
+        assert world.cluster.creates_started == 4
+        drain = asyncio.create_task(world.reconciler.applier.drain(grace_seconds=30))
+        sync.cancel()  # the operator's shutdown cancels the sync task
+        await asyncio.sleep(0)
+        assert not drain.done() and world.reconciler.applier.in_flight == 4
+        world.cluster.hold.set()
+        await drain
+        assert world.cluster.creates_started == world.cluster.creates_finished == 4
+        assert len(world.cluster.cronjobs) == 4 and world.reconciler.applier.in_flight == 0
+        with contextlib.suppress(asyncio.CancelledError):
+            await sync
+        assert world.cluster.creates_started == 4  # nothing new after the drain
+
+    run(steps, max_concurrency=4)
