@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from alert_core.db.alerts import AlertRow
 from alert_core.frequency import (
     Cron,
     Daily,
@@ -17,6 +17,17 @@ from alert_core.frequency import (
 )
 
 MAX_NAME_LENGTH = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert as stored; ``frequency`` is the raw JSON, validated later by the caller."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID | None
+    name: str
+    frequency: Any
+    is_active: bool
 
 
 class AlertError(ValueError):

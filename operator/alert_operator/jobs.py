@@ -33,21 +33,16 @@ from alert_core.cronjob import (
     MANAGED_BY_LABEL,
     cronjob_name,
 )
-from alert_core.db.tables import SYSTEM_USER_ID, state_tables
+from alert_core.db.tables import state_tables
 from alert_core.jobname import scheduled_time_from_job_name
+from alert_core.run_record import FINAL_STATUSES, SYSTEM_USER_UUID, clip_error
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.metrics import RUNS
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUSES = ("succeeded", "skipped")
 RUN_FAILED_REASON = "RunFailed"
-MAX_ERROR_LENGTH = 2000  # as the runner's errors
-
-
-def clip_error(message: str) -> str:
-    return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -200,7 +195,7 @@ class JobOutcomeRecorder:
             started_at=info.started_at,
             finished_at=info.finished_at or now,
             error=info.error,
-            triggered_by=uuid.UUID(SYSTEM_USER_ID) if scheduled_for else None,
+            triggered_by=SYSTEM_USER_UUID if scheduled_for else None,
             created_at=now,
         )
         excluded = statement.excluded
