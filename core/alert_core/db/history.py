@@ -1,6 +1,9 @@
 """Reading runs back from ``alert_runs``: an alert's history, last runs, one run by Job name.
 
-Read-only; the runner and the operator write the rows (see alert_core.db.runs).
+The one home of these reads on the operator/alertctl side, and the one definition of an alert's
+"last run" (:func:`last_runs`: the run of the latest :attr:`RunRecord.moment`), used by
+``alertctl status``, ``/status`` and ``alertctl history`` alike. Read-only; the runner and the
+operator write the rows (see alert_core.db.runs).
 """
 
 from __future__ import annotations
