@@ -2,11 +2,14 @@
 
 ``full_sync`` recomputes everything (at start, every resync interval, after the change feed
 reconnects); ``sync_alert`` does one alert (a notification, a CronJob deleted or edited by
-hand). Both run :meth:`Reconciler._sync`: :meth:`~Reconciler.read` the alert source and the
-cluster into a :class:`Snapshot`, :func:`~alert_operator.planner.plan` it (pure), apply the plan
-(:class:`~alert_operator.applier.Applier`, concurrent and retrying) and
-:func:`~alert_operator.record.record` the outcome (pure). The parts behind it are seams
-(:class:`AlertSource`, :class:`KubeApi`, :class:`Clock`): tests give in-memory fakes.
+hand). Both run the same steps (:meth:`Reconciler._sync`):
+
+1. read (:mod:`alert_operator.snapshot`): the alert source and the cluster -> a Snapshot;
+2. plan (:mod:`alert_operator.planner`, pure): the Snapshot -> a Plan;
+3. apply (:mod:`alert_operator.applier`, concurrent and retrying): the Plan -> Applied;
+4. record (:mod:`alert_operator.record`, pure): state, Plan, Applied -> the next state.
+
+The parts behind them are seams (AlertSource, KubeApi, Clock): tests give in-memory fakes.
 
 Ordering (:mod:`alert_operator.gate`): a full sync runs alone; one-alert syncs run concurrently
 but never twice at once for one alert. Memory (10,000 CronJobs): a full sync reads the alerts
@@ -26,9 +29,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alert_core.cronjob import cronjob_name
-from alert_core.db.alerts import AlertRow
-from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
 from alert_operator import metrics
 from alert_operator.applier import Applied, Applier, EventSink, Progress
@@ -36,26 +36,17 @@ from alert_operator.clock import Clock, SystemClock
 from alert_operator.delete_window import DeleteWindow
 from alert_operator.event_queue import WatchEventQueue
 from alert_operator.gate import AlertLocks, Gate
-from alert_operator.kube import ApiError, KubeApi, is_managed
-from alert_operator.planner import ActionKind, Existing, Plan, Summarizer, digest, plan
+from alert_operator.kube import KubeApi
+from alert_operator.planner import ActionKind, Plan, plan
 from alert_operator.record import failed_actions, record
-from alert_operator.source import AlertSource, DatabaseAlertSource, SourceError
+from alert_operator.report import report
+from alert_operator.snapshot import ReadError, read
+from alert_operator.source import AlertSource, DatabaseAlertSource
 from alert_operator.state import OperatorState
 
 log = logging.getLogger(__name__)
 
 KINDS: tuple[ActionKind, ...] = ("create", "update", "recreate", "suspend", "delete")
-
-
-@dataclass
-class Snapshot:
-    """What one sync read: ``scope`` None = every alert, else the one alert."""
-
-    scope: uuid.UUID | None
-    rows: list[AlertRow]
-    pauses: Pauses
-    existing: list[Existing]
-    digests: dict[uuid.UUID, str]  # alert id -> digest of its CronJob (named after it) as read
 
 
 @dataclass
@@ -68,14 +59,6 @@ class SyncResult:
     blocked_deletes: str | None = None
     plan: Plan | None = None  # None: stopped before planning (nothing written)
     applied: Applied | None = None  # None: nothing was applied
-
-
-class ReadError(Exception):
-    """The sync stops before any write; ``str()`` is one line."""
-
-    def __init__(self, message: str, *, database: bool) -> None:
-        super().__init__(message)
-        self.database = database
 
 
 class Reconciler:
@@ -122,9 +105,10 @@ class Reconciler:
 
     async def _sync(self, scope: uuid.UUID | None) -> SyncResult:
         try:
-            snapshot = await self.read(scope)
+            snapshot = await read(scope, self.source, self.api, self.settings)
         except ReadError as error:
             return self._aborted(scope, error)
+        self.state.database_reachable = True
         rows = len(snapshot.rows)
         the_plan = plan(snapshot.rows, snapshot.existing, snapshot.pauses, self.settings,
                         scope=None if scope is None else {scope},
@@ -135,15 +119,9 @@ class Reconciler:
             self.full_sync_wanted.set()
             return SyncResult(ok=True, blocked_deletes="many one-alert deletes: full sync",
                               plan=the_plan)
-        touched = {action.alert_id for action in the_plan.actions}
-        fresh = {key: value for key, value in snapshot.digests.items() if key not in touched}
-        if scope is None:
-            self._seen = fresh
-        else:
-            self._seen.pop(scope, None)
-            self._seen.update(fresh)
-        del snapshot, fresh  # the plan has what it needs: free the rows before the writes
-        await self._report(the_plan)
+        self._remember_in_sync(scope, snapshot.digests, the_plan)
+        del snapshot  # the plan has what it needs: free the rows before the writes
+        await report(the_plan, self.events, self.deletes)
         applied = await self.applier.apply(the_plan.actions,
                                            lock=self._locks if scope is None else None)
         self._seen.update(applied.stored)  # so the watch events of our own writes cost nothing
@@ -158,84 +136,26 @@ class Reconciler:
             plan=the_plan, applied=applied,
         )
 
-    async def read(self, scope: uuid.UUID | None) -> Snapshot:
-        """The alert source first, then the cluster (each live page compared as it comes)."""
-        try:
-            if scope is None:
-                rows, pauses = await self.source.read_all()
-            else:
-                row, pauses = await self.source.read_one(scope)
-                rows = [] if row is None else [row]
-        except SourceError as error:
-            detail = str(error) if scope is None else error.kind
-            raise ReadError(f"database: {detail}", database=True) from error
-        self.state.database_reachable = True
-        summarize = Summarizer(rows, pauses, self.settings)
-        try:
-            if scope is None:
-                existing, digests = await self._read_cluster(summarize)
-            else:
-                existing, digests = await self._read_cronjob(scope, summarize)
-        except ApiError as error:
-            raise ReadError(f"kubernetes: {error}", database=False) from error
-        return Snapshot(scope, rows, pauses, existing, digests)
-
-    async def _read_cluster(
-        self, summarize: Summarizer
-    ) -> tuple[list[Existing], dict[uuid.UUID, str]]:
-        """Every managed CronJob, each page reduced before the next page is read."""
-        existing: list[Existing] = []
-        digests: dict[uuid.UUID, str] = {}
-        async for page in self.api.managed_cronjob_pages(self.settings.namespace):
-            for body in page:
-                item = summarize(body)
-                existing.append(item)
-                if item.alert_id is not None and item.name == cronjob_name(item.alert_id):
-                    digests[item.alert_id] = digest(body)
-            del page  # not kept while the next page is read
-        return existing, digests
-
-    async def _read_cronjob(
-        self, alert_id: uuid.UUID, summarize: Summarizer
-    ) -> tuple[list[Existing], dict[uuid.UUID, str]]:
-        name = cronjob_name(alert_id)
-        live = await self.api.get_cronjob(self.settings.namespace, name)
-        if live is None:
-            return [], {}
-        if not is_managed(live):
-            log.warning("CronJob %s exists without our label: not touched", name)
-            raise ReadError(f"{name} exists and is not ours", database=False)
-        return [summarize(live)], {alert_id: digest(live)}
+    def _remember_in_sync(self, scope: uuid.UUID | None, digests: dict[uuid.UUID, str],
+                          the_plan: Plan) -> None:
+        """The digests of the CronJobs this sync leaves alone: a watch event equal to one of
+        them needs no sync."""
+        touched = {action.alert_id for action in the_plan.actions}
+        fresh = {key: value for key, value in digests.items() if key not in touched}
+        if scope is None:
+            self._seen = fresh
+        else:
+            self._seen.pop(scope, None)
+            self._seen.update(fresh)
 
     def _aborted(self, scope: uuid.UUID | None, error: ReadError) -> SyncResult:
-        if error.database:
-            self.state.database_reachable = False
+        self.state.database_reachable = not error.database  # the cluster failed: it answered
         if scope is None:
             log.error("full sync aborted before any write: %s", error)
             self.state.last_sync_error = str(error)
         elif error.database:
             log.error("sync of alert %s aborted: %s", scope, error)
         return SyncResult(ok=False, error=str(error))
-
-    async def _report(self, the_plan: Plan) -> None:
-        for invalid in the_plan.invalid:
-            log.warning("alert %s (%s) cannot be scheduled: %s; its CronJob is left as it is",
-                        invalid.alert_id, invalid.name[:80], invalid.problem)
-            if invalid.cronjob and self.events is not None:
-                await self.events.record(invalid.cronjob, invalid.alert_id, "Warning",
-                                         "InvalidAlert", invalid.problem)
-        for name in the_plan.unknown:
-            log.warning("managed CronJob %s has no usable alert-id label: left untouched", name)
-        if the_plan.blocked_deletes:
-            log.error(the_plan.blocked_deletes)
-            if self.events is not None:
-                for action in the_plan.held_deletes[:5]:
-                    await self.events.record(action.name, action.alert_id, "Warning",
-                                             "MassDeleteBlocked", the_plan.blocked_deletes)
-        elif the_plan.held_deletes:
-            log.warning("%d CronJob delete(s) wait: %d deleted in the last %.0f s, a deletion is "
-                        "in progress; a full sync after it judges them all together",
-                        len(the_plan.held_deletes), self.deletes.count(), self.deletes.seconds)
 
     def _finish_full(self, the_plan: Plan, applied: Applied, rows: int) -> None:
         recent = self.deletes.count()  # the guard counted these as managed too: so does the log
