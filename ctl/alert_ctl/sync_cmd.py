@@ -31,6 +31,7 @@ from alert_ctl.formatting import Format, FormatOption, note, print_document, pri
 from alert_operator.kube import ApiError
 from alert_operator.planner import Action
 from alert_operator.reconciler import Reconciler, SyncResult
+from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
 
 KINDS = ("create", "update", "recreate", "suspend", "delete")
@@ -73,8 +74,8 @@ async def run_sync(settings: Settings) -> SyncResult:
         async with connect() as api:
             # Fail fast, with a clear line, when the cluster does not answer at all.
             await api.list_managed_cronjobs(settings.namespace)
-            reconciler = Reconciler(settings, engine, api, OperatorState(dry_run=settings.dry_run),
-                                    progress=progress)
+            reconciler = Reconciler(settings, DatabaseAlertSource(engine, settings), api,
+                                    OperatorState(dry_run=settings.dry_run), progress=progress)
             return await reconciler.full_sync()
     finally:
         progress.stop()

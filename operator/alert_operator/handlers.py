@@ -27,6 +27,7 @@ from alert_operator.events import EventRecorder
 from alert_operator.jobs import JobOutcomeRecorder
 from alert_operator.kube import HttpKubeApi, KubeApi, is_managed
 from alert_operator.reconciler import Reconciler
+from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class Runtime:
         self.api = api
         self.engine = make_engine(self.settings)
         self.events = EventRecorder(api, self.settings)
-        self.reconciler = Reconciler(self.settings, self.engine, api, self.state, self.events)
+        source = DatabaseAlertSource(self.engine, self.settings)
+        self.reconciler = Reconciler(self.settings, source, api, self.state, self.events)
         self.jobs = JobOutcomeRecorder(self.engine, self.settings, self.events)
         feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)
         self.tasks = [

@@ -74,6 +74,7 @@ class Reconciler:
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings
+        # An engine is taken as the database source too (the constructor's older signature).
         self.source = (DatabaseAlertSource(source, settings) if isinstance(source, AsyncEngine)
                        else source)
         self.api = api
