@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from alert_core.frequency import (
     Cron,
@@ -16,18 +16,10 @@ from alert_core.frequency import (
     parse_frequency,
 )
 
+if TYPE_CHECKING:  # the row's type only: the pure core loads no database code
+    from alert_core.db.alerts import AlertRow
+
 MAX_NAME_LENGTH = 1024
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    """One alert as stored; ``frequency`` is the raw JSON, validated later by the caller."""
-
-    id: uuid.UUID
-    client_id: uuid.UUID | None
-    name: str
-    frequency: Any
-    is_active: bool
 
 
 class AlertError(ValueError):

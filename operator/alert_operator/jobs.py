@@ -32,8 +32,8 @@ from alert_core.cronjob import (
     cronjob_name,
 )
 from alert_core.db.history import JobFailure, record_job_failure, run_by_job_name
+from alert_core.db.runs import clip_error
 from alert_core.jobname import scheduled_time_from_job_name
-from alert_core.run_record import clip_error
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.metrics import RUNS

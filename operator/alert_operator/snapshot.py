@@ -12,8 +12,8 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from alert_core.alert import AlertRow
 from alert_core.cronjob import cronjob_name
+from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
 from alert_operator.kube import ApiError, KubeApi, is_managed

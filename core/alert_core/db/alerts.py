@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alert_core.alert import AlertRow as AlertRow  # the row type lives in the pure core
 from alert_core.db.tables import alerts_table
 from alert_core.settings import Settings
 
 BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert as stored; ``frequency`` is the raw JSON, validated later by the caller."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID | None
+    name: str
+    frequency: Any
+    is_active: bool
 
 
 def _select(settings: Settings) -> Select[Any]:

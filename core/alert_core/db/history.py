@@ -19,8 +19,8 @@ from sqlalchemy import Select, case, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alert_core.db.runs import FINAL_STATUSES, SYSTEM_USER_ID
 from alert_core.db.tables import state_tables
-from alert_core.run_record import FINAL_STATUSES, SYSTEM_USER_UUID
 from alert_core.settings import Settings
 
 MAX_HISTORY = 10_000
@@ -164,7 +164,7 @@ async def record_job_failure(
         started_at=failure.started_at,
         finished_at=failure.finished_at,
         error=failure.error,
-        triggered_by=SYSTEM_USER_UUID if failure.scheduled_for else None,
+        triggered_by=SYSTEM_USER_ID if failure.scheduled_for else None,
         created_at=now,
     )
     excluded = statement.excluded

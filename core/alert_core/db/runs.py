@@ -19,16 +19,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
-
-from alert_core.run_record import FINAL_STATUSES as FINAL_STATUSES
-from alert_core.run_record import SYSTEM_USER_UUID, clip_error
 
 if TYPE_CHECKING:
     import asyncpg
 
-SYSTEM_USER_ID = SYSTEM_USER_UUID  # the name the runner knows it by
+# Same value as alert_core.db.tables.SYSTEM_USER_ID (kept here to avoid importing SQLAlchemy).
+SYSTEM_USER_ID: Final = uuid.UUID("00000000-0000-0000-0000-000000000000")
+FINAL_STATUSES: Final = ("succeeded", "skipped")
+MAX_ERROR_LENGTH: Final = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,10 @@ def _sql(template: str, schema: str) -> str:
     """A statement for the state schema; ``schema`` is a validated SQL identifier (Settings),
     and every value is a bind parameter."""
     return template.replace("@runs", f'"{schema}".alert_runs')
+
+
+def clip_error(message: str) -> str:
+    return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
 
 
 _CREATE = """INSERT INTO @runs
