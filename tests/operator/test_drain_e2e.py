@@ -120,6 +120,8 @@ def test_a_stop_during_a_large_sync_lets_the_writes_in_flight_finish(
     assert started < ALERTS  # the sync stopped: no new create after the stop
     time.sleep(HOLD_SECONDS)
     assert proxy.creates_started == started
+    # And at the test API server: every create the operator sent reached it and was stored.
+    assert emulator.handler.verbs["create"] == started
     cronjobs = emulator.cronjobs()
     assert len(cronjobs) == started and all(
         body["metadata"]["namespace"] == NAMESPACE for body in cronjobs.values())
