@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from alert_core.db.alerts import AlertRow
 from alert_core.frequency import (
     Cron,
     Daily,
@@ -15,6 +15,9 @@ from alert_core.frequency import (
     Weekly,
     parse_frequency,
 )
+
+if TYPE_CHECKING:  # the row's type only: the pure core loads no database code
+    from alert_core.db.alerts import AlertRow
 
 MAX_NAME_LENGTH = 1024
 

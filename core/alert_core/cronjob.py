@@ -8,6 +8,8 @@ from typing import Any
 
 from alert_core.alert import Alert
 from alert_core.exitcodes import PERMANENT_ERROR
+from alert_core.jobname import NAME_PREFIX as NAME_PREFIX
+from alert_core.jobname import cronjob_name as cronjob_name
 from alert_core.settings import Settings
 from alert_core.spread import spread_cron
 from alert_core.version import __version__
@@ -24,12 +26,6 @@ MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 CONTAINER_NAME = "runner"
 RUNNER_UID = 10001
-NAME_PREFIX = "alert-"
-
-
-def cronjob_name(alert_id: object) -> str:
-    """``alert-<uuid>``: 42 characters, within the 52 Kubernetes allows for a CronJob."""
-    return f"{NAME_PREFIX}{alert_id}"
 
 
 def spec_hash(manifest: dict[str, Any]) -> str:
@@ -161,7 +157,11 @@ def _job_spec(alert: Alert, settings: Settings) -> dict[str, Any]:
                         "operator": "In",
                         "values": [PERMANENT_ERROR],
                     },
-                    # Required (may be empty) in Kubernetes 1.27's API; optional from 1.28 on.
+                    # Kept as []: 1.27's OpenAPI schema lists onPodConditions as required
+                    # (optional from 1.28 on), so omitting it fails strict 1.27 validation;
+                    # every server accepts [] (its validation reads [] as "not set"). The server
+                    # stores it as no key at all (protobuf: [] == absent), so it does not round
+                    # trip literally: alert_operator.compare matches [] with a missing key.
                     "onPodConditions": [],
                 },
                 {

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+NAME_PREFIX = "alert-"  # of every CronJob we manage (the runner builds the same name)
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Plausible scheduled times only: a manual Job named e.g. "<cronjob>-1" is not a run of 1970.
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def cronjob_name(alert_id: object) -> str:
+    """``alert-<uuid>``: 42 characters, within the 52 Kubernetes allows for a CronJob."""
+    return f"{NAME_PREFIX}{alert_id}"
 
 
 def scheduled_time_from_job_name(job_name: str, cronjob_name: str) -> datetime | None:

@@ -1,8 +1,9 @@
 """``alertctl sync``: one full reconcile now (the old ``POST /scheduler/reload``).
 
 The operator's own Reconciler, planner and applier do the work (one code path); alertctl only
-watches: it records each action as the applier performs it, shows a progress bar on a terminal
-for large plans, and prints what changed per alert. ``--dry-run`` plans and writes nothing.
+watches: the applier advances its progress bar (on a terminal, for large plans) per action, and
+the SyncResult (the plan and what was applied) says what changed per alert. ``--dry-run``
+plans and writes nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
@@ -36,11 +35,11 @@ from alert_ctl.formatting import (
     print_table,
     say,
 )
-from alert_operator.applier import Applier, ApplyResult, EventSink
-from alert_operator.kube import ApiError, KubeApi
+from alert_operator.kube import ApiError
 from alert_operator.logs import TextFormatter
-from alert_operator.planner import Action, Plan
+from alert_operator.planner import Action
 from alert_operator.reconciler import Reconciler, SyncResult
+from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
 
 KINDS = ("create", "update", "recreate", "suspend", "delete")
@@ -75,46 +74,7 @@ class Progress:
             self._bar = None
 
 
-class WatchedApplier(Applier):
-    """The operator's applier, counting each action as it is done."""
-
-    def __init__(
-        self, settings: Settings, api: KubeApi, events: EventSink | None, progress: Progress
-    ) -> None:
-        super().__init__(settings, api, events)
-        self.progress = progress
-
-    async def apply_one(self, action: Action, result: ApplyResult) -> None:
-        try:
-            await super().apply_one(action, result)
-        finally:
-            self.progress.advance()
-
-
-class WatchedReconciler(Reconciler):
-    """The operator's reconciler; keeps the plan of the sync so that alertctl can report it."""
-
-    def __init__(self, settings: Settings, engine: AsyncEngine, api: KubeApi,
-                 progress: Progress) -> None:
-        super().__init__(settings, engine, api, OperatorState(dry_run=settings.dry_run))
-        self.applier = WatchedApplier(settings, api, None, progress)
-        self.progress = progress
-        self.last_plan: Plan | None = None
-
-    async def _report(self, the_plan: Plan) -> None:
-        # Called with the plan after planning and before applying (reconciler.py).
-        self.last_plan = the_plan
-        self.progress.start(len(the_plan.actions))
-        await super()._report(the_plan)
-
-
-@dataclass
-class SyncReport:
-    result: SyncResult
-    plan: Plan | None  # None: the sync stopped before planning (nothing written)
-
-
-async def run_sync(settings: Settings) -> SyncReport:
+async def run_sync(settings: Settings) -> SyncResult:
     """One full sync with the operator's Reconciler; raises ClusterUnavailableError/ApiError."""
     engine = make_engine(settings, pool_size=2)
     progress = Progress()
@@ -122,12 +82,12 @@ async def run_sync(settings: Settings) -> SyncReport:
         async with connect() as api:
             # Fail fast, with a clear line, when the cluster does not answer at all.
             await api.list_managed_cronjobs(settings.namespace)
-            reconciler = WatchedReconciler(settings, engine, api, progress)
-            result = await reconciler.full_sync()
+            reconciler = Reconciler(settings, DatabaseAlertSource(engine, settings), api,
+                                    OperatorState(dry_run=settings.dry_run), progress=progress)
+            return await reconciler.full_sync()
     finally:
         progress.stop()
         await engine.dispose()
-    return SyncReport(result, reconciler.last_plan)
 
 
 def _action_doc(action: Action, result: SyncResult, dry_run: bool) -> dict[str, Any]:
@@ -141,9 +101,9 @@ def _id(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
-def sync_document(report: SyncReport, settings: Settings) -> dict[str, Any]:
+def sync_document(result: SyncResult, settings: Settings) -> dict[str, Any]:
     """The JSON output (schema: alert_ctl.schemas.SYNC)."""
-    the_plan, result = report.plan, report.result
+    the_plan = result.plan
     actions = [] if the_plan is None else [
         _action_doc(action, result, settings.dry_run) for action in the_plan.actions]
     invalid = [] if the_plan is None else [
@@ -212,14 +172,14 @@ def sync(
     )
     require_database(settings)
     try:
-        report = run_async(lambda: run_sync(settings))
+        result = run_async(lambda: run_sync(settings))
     except ClusterUnavailableError as error:
         fail(str(error), EXIT_FAILURE)
     except ApiError as error:
         fail(f"cluster unreachable or refusing: {error}", EXIT_FAILURE)
-    if report.plan is None:  # stopped before planning: nothing was written
-        fail(f"sync aborted, nothing changed: {report.result.error}", EXIT_FAILURE)
-    document = sync_document(report, settings)
+    if result.plan is None:  # stopped before planning: nothing was written
+        fail(f"sync aborted, nothing changed: {result.error}", EXIT_FAILURE)
+    document = sync_document(result, settings)
     if output is Format.table:
         _print_summary(document)
     else:

@@ -27,6 +27,7 @@ from alert_operator.events import EventRecorder
 from alert_operator.jobs import JobOutcomeRecorder
 from alert_operator.kube import HttpKubeApi, KubeApi, is_managed
 from alert_operator.reconciler import Reconciler
+from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class Runtime:
         self.api = api
         self.engine = make_engine(self.settings)
         self.events = EventRecorder(api, self.settings)
-        self.reconciler = Reconciler(self.settings, self.engine, api, self.state, self.events)
+        source = DatabaseAlertSource(self.engine, self.settings)
+        self.reconciler = Reconciler(self.settings, source, api, self.state, self.events)
         self.jobs = JobOutcomeRecorder(self.engine, self.settings, self.events)
         feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)
         self.tasks = [
@@ -102,12 +104,13 @@ class Runtime:
                 await asyncio.wait_for(reconciler.full_sync_wanted.wait(), timeout=wait)
 
     async def stop(self) -> None:
-        """Stop listening and syncing; let the writes in flight finish; release everything."""
+        """Start no new write, let the writes in flight finish (bounded: within kopf's exit
+        timeout), stop listening and syncing, release everything."""
+        if self.reconciler is not None:
+            await self.reconciler.applier.drain(SHUTDOWN_GRACE_SECONDS)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.reconciler is not None:
-            await self.reconciler.applier.drain(SHUTDOWN_GRACE_SECONDS)
         if self.status_server is not None:
             await self.status_server.stop()
         if isinstance(self.api, HttpKubeApi):

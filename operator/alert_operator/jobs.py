@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, literal_column, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -33,7 +31,8 @@ from alert_core.cronjob import (
     MANAGED_BY_LABEL,
     cronjob_name,
 )
-from alert_core.db.tables import SYSTEM_USER_ID, state_tables
+from alert_core.db.history import JobFailure, record_job_failure, run_by_job_name
+from alert_core.db.runs import clip_error
 from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
@@ -41,13 +40,7 @@ from alert_operator.metrics import RUNS
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUSES = ("succeeded", "skipped")
 RUN_FAILED_REASON = "RunFailed"
-MAX_ERROR_LENGTH = 2000  # as the runner's errors
-
-
-def clip_error(message: str) -> str:
-    return message if len(message) <= MAX_ERROR_LENGTH else message[: MAX_ERROR_LENGTH - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -148,7 +141,6 @@ class JobOutcomeRecorder:
         self._engine = engine
         self._settings = settings
         self._events = events
-        self._runs = state_tables(settings.state_schema).runs
         self._remember = remember
         self._handled: OrderedDict[str, None] = OrderedDict()
 
@@ -185,59 +177,20 @@ class JobOutcomeRecorder:
 
     async def _record_failure(self, info: FinishedJob) -> tuple[str, bool]:
         """Upsert the failed run; its status afterwards and whether the runner had a row."""
-        runs = self._runs
-        scheduled_for = scheduled_time_from_job_name(info.job_name, info.cronjob_name)
         now = datetime.now(UTC)
-        statement = insert(runs).values(
-            id=uuid.uuid4(),
-            alert_id=info.alert_id,
-            client_id=info.client_id,
-            job_name=info.job_name,
-            trigger="schedule" if scheduled_for else "manual",
-            scheduled_for=scheduled_for,
-            status="failed",
-            attempts=info.attempts,
-            started_at=info.started_at,
-            finished_at=info.finished_at or now,
-            error=info.error,
-            triggered_by=uuid.UUID(SYSTEM_USER_ID) if scheduled_for else None,
-            created_at=now,
+        failure = JobFailure(
+            alert_id=info.alert_id, client_id=info.client_id, job_name=info.job_name,
+            scheduled_for=scheduled_time_from_job_name(info.job_name, info.cronjob_name),
+            attempts=info.attempts, started_at=info.started_at,
+            finished_at=info.finished_at or now, error=info.error,
         )
-        excluded = statement.excluded
-        upsert = statement.on_conflict_do_update(
-            index_elements=[runs.c.job_name],
-            set_={
-                "status": "failed",
-                # The runner's own error (a webhook's answer...) says more than "BackoffLimit".
-                "error": case(
-                    ((runs.c.status == "failed") & runs.c.error.isnot(None), runs.c.error),
-                    else_=excluded.error,
-                ),
-                "finished_at": case(
-                    ((runs.c.status == "failed") & runs.c.finished_at.isnot(None),
-                     runs.c.finished_at),
-                    else_=excluded.finished_at,
-                ),
-                "attempts": case(
-                    (runs.c.attempts > excluded.attempts, runs.c.attempts),
-                    else_=excluded.attempts,
-                ),
-            },
-            where=runs.c.status.notin_(FINAL_STATUSES),
-        ).returning(runs.c.status, literal_column("(xmax = 0)").label("inserted"))
         async with self._engine.begin() as conn:
-            row = (await conn.execute(upsert)).first()
-            if row is not None:
-                return str(row.status), not bool(row.inserted)
-            final = await conn.scalar(select(runs.c.status).where(runs.c.job_name == info.job_name))
-        return str(final), True
+            return await record_job_failure(conn, self._settings, failure, now)
 
     async def _status(self, job_name: str) -> str | None:
         async with self._engine.connect() as conn:
-            status = await conn.scalar(
-                select(self._runs.c.status).where(self._runs.c.job_name == job_name)
-            )
-        return None if status is None else str(status)
+            run = await run_by_job_name(conn, self._settings, job_name)
+        return None if run is None else run.status
 
     def _mark_handled(self, key: str) -> None:
         self._handled[key] = None

@@ -76,8 +76,6 @@ class KubeApi(Protocol):
         self, namespace: str, name: str, *, propagation: str = "Background"
     ) -> None: ...
 
-    async def list_managed_jobs(self, namespace: str) -> list[Body]: ...
-
     async def create_event(self, namespace: str, body: Body) -> None: ...
 
 
@@ -216,9 +214,6 @@ class HttpKubeApi:
         except NotFoundError:
             return
 
-    async def list_managed_jobs(self, namespace: str) -> list[Body]:
-        return await self._list("jobs", f"/apis/batch/v1/namespaces/{quote(namespace)}/jobs")
-
     async def create_event(self, namespace: str, body: Body) -> None:
         await self._request(
             ("", "events", "create"), "POST", f"/api/v1/namespaces/{quote(namespace)}/events",
@@ -256,9 +251,6 @@ class EmptyCluster:
         self, namespace: str, name: str, *, propagation: str = "Background"
     ) -> None:
         await self._refuse("delete")
-
-    async def list_managed_jobs(self, namespace: str) -> list[Body]:
-        return []
 
     async def create_event(self, namespace: str, body: Body) -> None:
         await self._refuse("create")

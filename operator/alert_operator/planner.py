@@ -17,8 +17,9 @@ compares it with its alert's desired object right then) as its page arrives, and
 
 Mass-delete protection: when the deletes exceed ``max_delete_fraction`` of the managed
 CronJobs and ``mass_delete_min``, every delete is held back (``blocked_deletes`` says why)
-unless ``confirm_mass_delete`` is set. A truncated table or a wrong DATABASE_URL must not wipe
-a cluster's schedules.
+unless ``confirm_mass_delete`` is set; deletes past ``mass_delete_min`` while a deletion is in
+progress wait until it is over (``held_deletes`` without ``blocked_deletes``). A truncated
+table or a wrong DATABASE_URL must not wipe a cluster's schedules.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from alert_core.cronjob import (
 from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
+from alert_operator.compare import matches
 from alert_operator.state import AlertState
 
 ActionKind = Literal["create", "update", "recreate", "suspend", "delete"]
@@ -196,39 +198,10 @@ class Plan:
     blocked_deletes: str | None = None
     held_deletes: list[Action] = field(default_factory=list)
     managed: int = 0
+    scope: frozenset[uuid.UUID] | None = None  # the alerts a one-alert sync planned; None: all
 
     def count(self, kind: ActionKind) -> int:
         return sum(1 for action in self.actions if action.kind == kind)
-
-
-# Kubernetes rewrites resource quantities to a canonical form ("1000m" -> "1"), so comparing
-# them literally would "repair" the same CronJob forever; a changed spec-hash still updates them.
-_NOT_COMPARED = frozenset({"resources"})
-
-
-def matches(live: Any, desired: Any) -> bool:
-    """True when everything ``desired`` sets has the same value in ``live``.
-
-    Fields the API server adds (defaults, status, uid...) are ignored: only what we manage counts.
-    """
-    # Fast path (bench: 7x faster over 10,000 CronJobs): equal values match, and comparing equal
-    # subtrees is one C-level == instead of a Python call per node.
-    if live == desired:
-        return True
-    if isinstance(desired, Mapping):
-        if not isinstance(live, Mapping):
-            return False
-        return all(
-            key in _NOT_COMPARED or (key in live and matches(live[key], value))
-            for key, value in desired.items()
-        )
-    if isinstance(desired, list):
-        return (
-            isinstance(live, list)
-            and len(live) == len(desired)
-            and all(matches(a, b) for a, b in zip(live, desired, strict=True))
-        )
-    return bool(live == desired)
 
 
 def merge_patch(desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,18 +262,23 @@ def _plan_alert(
 
 
 def _guard_mass_delete(plan: Plan, settings: Settings, recently_deleted: int) -> None:
+    """Block a mass delete; while a deletion is in progress (``recently_deleted``), hold the
+    deletes past ``mass_delete_min`` until it is over (the next batch may make it a mass delete:
+    at most ``mass_delete_min`` CronJobs disappear before the guard can judge the whole)."""
     deletes = [action for action in plan.actions if action.kind == "delete"]
     count, managed = len(deletes) + recently_deleted, plan.managed + recently_deleted
-    if not deletes or count <= settings.max_delete_fraction * managed:
+    if not deletes or settings.confirm_mass_delete or count <= settings.mass_delete_min:
         return
-    if count <= settings.mass_delete_min or settings.confirm_mass_delete:
+    if count > settings.max_delete_fraction * managed:
+        already = f" ({recently_deleted} of them deleted already)" if recently_deleted else ""
+        plan.blocked_deletes = (
+            f"mass-delete protection: this sync would delete {count} of {managed} "
+            f"managed CronJobs{already} (more than {settings.max_delete_fraction:.0%} and more "
+            f"than {settings.mass_delete_min}); nothing deleted. Check DATABASE_URL and the "
+            "alerts table; run with --confirm-mass-delete if this is intended"
+        )
+    elif not recently_deleted:
         return
-    plan.blocked_deletes = (
-        f"mass-delete protection: this sync would delete {count} of {managed} "
-        f"managed CronJobs (more than {settings.max_delete_fraction:.0%} and more than "
-        f"{settings.mass_delete_min}); nothing deleted. Check DATABASE_URL and the alerts "
-        "table; run with --confirm-mass-delete if this is intended"
-    )
     plan.held_deletes = deletes
     plan.actions = [action for action in plan.actions if action.kind != "delete"]
 
@@ -318,10 +296,11 @@ def plan(
 
     ``scope`` limits deletes to those alert ids (a one-alert sync must not decide about the
     rest of the cluster from a table it did not read). ``recently_deleted``: CronJobs deleted
-    one at a time since the last full sync; they count towards the mass-delete bound, so that
-    many rows deleted one by one cannot get around it.
+    within the delete-rate window (:mod:`alert_operator.delete_window`); they count towards the
+    mass-delete bound, so that rows deleted one by one or in batches cannot get around it.
     """
-    result = Plan()
+    allowed = None if scope is None else frozenset(scope)
+    result = Plan(scope=allowed)
     by_alert: dict[uuid.UUID, Existing] = {}
     duplicates: list[Existing] = []
     cronjobs = sorted(existing, key=lambda item: item.name)
@@ -336,7 +315,6 @@ def plan(
     rows = {row.id: row for row in alerts}
     for row in rows.values():
         _plan_alert(row, by_alert.get(row.id), pauses, settings, result)
-    allowed = None if scope is None else set(scope)
     for alert_id, item in by_alert.items():
         if alert_id not in rows and (allowed is None or alert_id in allowed):
             result.actions.append(Action("delete", item.name, alert_id, "alert row gone"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -35,3 +35,8 @@ class OperatorState:
     full_syncs: int = 0  # full syncs completed since start (tests and /status wait on it)
     # When this process started: liveness gives the first sync a grace period from here.
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def adopt(self, new: OperatorState) -> None:
+        """Take every value of ``new``: this object is the one /status and the probes hold."""
+        for item in fields(self):
+            setattr(self, item.name, getattr(new, item.name))

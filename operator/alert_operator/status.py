@@ -3,7 +3,8 @@
 ``/status`` is the old scheduler's ``GET /scheduler/status`` grown up: the operator's own
 health, and per alert what the last reconcile saw, when Kubernetes will next run it and how
 its last run ended. Alerts come from the operator's memory (no Kubernetes call per request);
-their last runs from ``alert_runs`` in one query for the page being answered, so that the
+their last runs from ``alert_runs`` in one query for the page being answered (the one
+definition of "last run", :func:`alert_core.db.history.last_runs`), so that the
 answer stays cheap on a table of 100,000 alerts (pages: ``?limit=&offset=``).
 """
 
@@ -18,12 +19,11 @@ from typing import Any, Literal
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alert_core.db.engine import make_engine
+from alert_core.db.history import last_runs
 from alert_core.frequency import zone
 from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
 from alert_core.settings import Settings
@@ -281,31 +281,24 @@ class StatusServer:
             return {}, None
         if self.engine is None:
             return {}, "no database connection yet"
-        # DISTINCT ON picks each alert's newest row using the (alert_id, ...) index; written
-        # as SQL because SQLAlchemy 2.0 and 2.1 spell it differently. The schema name is a
-        # validated SQL identifier (Settings), the ids are bound.
-        query = text(
-            "SELECT DISTINCT ON (alert_id) alert_id, status, trigger, job_name, scheduled_for,"  # noqa: S608
-            f' started_at, finished_at, error FROM "{self._settings.state_schema}".alert_runs'
-            " WHERE alert_id = ANY(:ids) ORDER BY alert_id, created_at DESC, job_name DESC"
-        ).bindparams(bindparam("ids", value=ids, type_=ARRAY(UUID(as_uuid=True))))
+        # The one definition of "last run" (alert_core.db.history), as alertctl status has it.
         try:
             async with asyncio.timeout(LAST_RUNS_TIMEOUT_SECONDS):
                 async with self.engine.connect() as conn:
-                    rows = (await conn.execute(query)).all()
+                    runs = await last_runs(conn, self._settings, ids)
         except (SQLAlchemyError, OSError, TimeoutError) as error:
             message = _one_line(error)
             log.warning("status: cannot read the last runs: %s", message)
             return {}, message
         return {
-            row.alert_id: {
-                "status": row.status,
-                "trigger": row.trigger,
-                "job_name": row.job_name,
-                "scheduled_for": _iso(row.scheduled_for),
-                "started_at": _iso(row.started_at),
-                "finished_at": _iso(row.finished_at),
-                "error": row.error,
+            alert_id: {
+                "status": run.status,
+                "trigger": run.trigger,
+                "job_name": run.job_name,
+                "scheduled_for": _iso(run.scheduled_for),
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "error": run.error,
             }
-            for row in rows
+            for alert_id, run in runs.items()
         }, None

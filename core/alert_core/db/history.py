@@ -1,6 +1,10 @@
-"""Reading runs back from ``alert_runs``: an alert's history, last runs, one run by Job name.
+"""``alert_runs`` on the operator/alertctl side: an alert's history, last runs, one run by Job
+name, and the failures the Job watcher records.
 
-Read-only; the runner and the operator write the rows (see alert_core.db.runs).
+The one home of these queries (SQLAlchemy Core), and the one definition of an alert's "last
+run" (:func:`last_runs`: the run of the latest :attr:`RunRecord.moment`), used by
+``alertctl status``, ``/status`` and ``alertctl history`` alike. The runner writes its own rows
+in plain asyncpg (alert_core.db.runs: it must start fast).
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alert_core.db.runs import FINAL_STATUSES, SYSTEM_USER_ID
 from alert_core.db.tables import state_tables
 from alert_core.settings import Settings
 
@@ -124,3 +130,67 @@ async def has_runs(conn: AsyncConnection, settings: Settings, alert_id: uuid.UUI
     table = state_tables(settings.state_schema).runs
     found = await conn.execute(select(table.c.id).where(table.c.alert_id == alert_id).limit(1))
     return found.first() is not None
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """A managed Job that ended Failed, as the Job watcher saw it."""
+
+    alert_id: uuid.UUID
+    client_id: uuid.UUID | None
+    job_name: str
+    scheduled_for: datetime | None  # None: a manual run
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime
+    error: str
+
+
+async def record_job_failure(
+    conn: AsyncConnection, settings: Settings, failure: JobFailure, now: datetime
+) -> tuple[str, bool]:
+    """Upsert the failed run; its status afterwards and whether the runner had a row. A final
+    row (succeeded, skipped) is never changed; a failed one keeps the runner's own error."""
+    runs = state_tables(settings.state_schema).runs
+    statement = insert(runs).values(
+        id=uuid.uuid4(),
+        alert_id=failure.alert_id,
+        client_id=failure.client_id,
+        job_name=failure.job_name,
+        trigger="schedule" if failure.scheduled_for else "manual",
+        scheduled_for=failure.scheduled_for,
+        status="failed",
+        attempts=failure.attempts,
+        started_at=failure.started_at,
+        finished_at=failure.finished_at,
+        error=failure.error,
+        triggered_by=SYSTEM_USER_ID if failure.scheduled_for else None,
+        created_at=now,
+    )
+    excluded = statement.excluded
+    upsert = statement.on_conflict_do_update(
+        index_elements=[runs.c.job_name],
+        set_={
+            "status": "failed",
+            # The runner's own error (a webhook's answer...) says more than "BackoffLimit".
+            "error": case(
+                ((runs.c.status == "failed") & runs.c.error.isnot(None), runs.c.error),
+                else_=excluded.error,
+            ),
+            "finished_at": case(
+                ((runs.c.status == "failed") & runs.c.finished_at.isnot(None),
+                 runs.c.finished_at),
+                else_=excluded.finished_at,
+            ),
+            "attempts": case(
+                (runs.c.attempts > excluded.attempts, runs.c.attempts),
+                else_=excluded.attempts,
+            ),
+        },
+        where=runs.c.status.notin_(FINAL_STATUSES),
+    ).returning(runs.c.status, literal_column("(xmax = 0)").label("inserted"))
+    row = (await conn.execute(upsert)).first()
+    if row is not None:
+        return str(row.status), not bool(row.inserted)
+    final = await conn.scalar(select(runs.c.status).where(runs.c.job_name == failure.job_name))
+    return str(final), True

@@ -20,9 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from alert_core.db import runs
+
 NOTIFY_CHANNEL = "alert_operator_changes"
 VERSION_TABLE = "alert_operator_version"
-SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
+SYSTEM_USER_ID = str(runs.SYSTEM_USER_ID)  # defined once, in the runner's cheap module
 # The alert_pauses row with this id pauses every alert (the old scheduler's global stop).
 GLOBAL_PAUSE_ID = "00000000-0000-0000-0000-000000000000"
 
