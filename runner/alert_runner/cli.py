@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from alert_core.exitcodes import PERMANENT_ERROR
-from alert_core.jobname import scheduled_time_from_job_name
+from alert_core.jobname import cronjob_name, scheduled_time_from_job_name
 from alert_core.validation import SettingsError
 from alert_core.version import __version__
 from alert_runner.config import RunnerSettings
 from alert_runner.logs import configure
-from alert_runner.run import CRONJOB_PREFIX, Interrupt, RunRequest, run_alert
+from alert_runner.run import Interrupt, RunRequest, run_alert
 
 MAX_JOB_NAME_LENGTH = 63  # alert_runs.job_name, and the longest a Job's name can be
 JOB_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?")
@@ -60,7 +60,7 @@ def _job_name(text: str) -> str:
 def _scheduled_name_problem(job_name: str, alert_id: uuid.UUID) -> str | None:
     """A name of the CronJob's form whose minutes are no plausible time: the pod would record
     a run that never was scheduled, so it is bad input rather than a manual run."""
-    prefix = f"{CRONJOB_PREFIX}{alert_id}-"
+    prefix = f"{cronjob_name(alert_id)}-"
     suffix = job_name[len(prefix):] if job_name.startswith(prefix) else ""
     if not (suffix.isascii() and suffix.isdecimal()):
         return None

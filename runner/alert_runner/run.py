@@ -24,7 +24,7 @@ import asyncpg
 
 from alert_core.db import runs
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
-from alert_core.jobname import scheduled_time_from_job_name
+from alert_core.jobname import cronjob_name, scheduled_time_from_job_name
 from alert_core.validation import FrequencyError
 from alert_runner.calling import call_executor
 from alert_runner.config import RunnerSettings
@@ -42,8 +42,6 @@ from alert_runner.logs import get_logger
 from alert_runner.redact import Redactor
 from alert_runner.slot import slot_timezone
 
-# Same as alert_core.cronjob.cronjob_name (not imported: that module pulls in SQLAlchemy).
-CRONJOB_PREFIX = "alert-"
 CONNECT_TIMEOUT_SECONDS = 10
 RECORD_TIMEOUT_SECONDS = 5
 # Between tries to record an outcome while the database is away: doubling up to the cap.
@@ -121,7 +119,7 @@ class Runner:
         self.called_out = False
 
     def _key(self, alert: AlertInfo | None) -> runs.RunKey:
-        cronjob = f"{CRONJOB_PREFIX}{self.request.alert_id}"
+        cronjob = cronjob_name(self.request.alert_id)
         scheduled_for = scheduled_time_from_job_name(self.request.job_name, cronjob)
         trigger = "manual" if scheduled_for is None else "schedule"
         self.fields["trigger"] = trigger
