@@ -13,7 +13,7 @@ def test_empty_lists_maps_and_nulls_vanish_on_create_and_patch(client: Client) -
     body["spec"]["jobTemplate"]["spec"]["podFailurePolicy"] = {"rules": [
         {"action": "FailJob", "onPodConditions": [],
          "onExitCodes": {"operator": "In", "values": [3]}}]}
-    body["metadata"]["annotations"] = {}
+    body["metadata"]["annotations"] = {"note": ""}
     status, stored = client.create(body)
     assert status == 201 or status == 200
     rule = stored["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]["rules"][0]
