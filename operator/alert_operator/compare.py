@@ -1,12 +1,13 @@
 """Live-versus-desired comparison by the API server's storage semantics (pure, no I/O).
 
 A real kube-apiserver stores objects as protobuf: an empty list, an empty map and ``null`` are
-the same as a missing field there, so what it returns has no key where we sent ``[]``, ``{}``
-or ``null``. It also fills defaults (fields we do not set) and rewrites resource quantities to
-a canonical form (``0.5`` -> ``500m``, ``1024Mi`` -> ``1Gi``). :func:`matches` compares the way
-the server stores, so that a CronJob as the server returned it matches the manifest it was
-made from (a no-op sync makes zero writes), while a managed field changed or removed by hand is
-still a difference (and is repaired).
+the same as a missing field there (and an empty string field is omitted when it is written
+back), so what it returns has no key where we sent ``[]``, ``{}``, ``null`` or ``""``. It
+also fills defaults (fields we do not set) and rewrites resource quantities to a canonical
+form (``0.5`` -> ``500m``, ``1024Mi`` -> ``1Gi``). :func:`matches` compares the way the server
+stores, so that a CronJob as the server returned it matches the manifest it was made from (a
+no-op sync makes zero writes), while a managed field changed or removed by hand is still a
+difference (and is repaired).
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ _SUFFIXES: Final = {
 
 
 def is_empty(value: Any) -> bool:
-    """True for what protobuf storage drops: ``None``, ``[]``, and a map of nothing else
-    (``{"a": {"b": []}}`` is stored as nothing)."""
+    """True for what the server stores as nothing: ``None``, ``[]``, ``""`` (Go's omitempty
+    on string fields), and a map of nothing else (``{"a": {"b": []}}``)."""
     if isinstance(value, Mapping):
         return all(is_empty(item) for item in value.values())
-    return value is None or value == []
+    return value is None or value == [] or value == ""
 
 
 def quantity_value(text: Any) -> Decimal | None:

@@ -37,7 +37,7 @@ from tests.apiserver.selectors import SelectorError, parse_selector
 KINDS = {"cronjobs": "CronJob", "jobs": "Job", "pods": "Pod", "events": "Event",
          "namespaces": "Namespace", "leases": "Lease",
          "customresourcedefinitions": "CustomResourceDefinition"}
-HISTORY = 10_000  # watch events kept for watches that start from a resourceVersion
+HISTORY = 1_000  # watch events kept for watches that start from a resourceVersion (memory)
 MUTATIONS = {"POST": kmock.action.CREATE, "PATCH": kmock.action.UPDATE,
              "PUT": kmock.action.UPDATE, "DELETE": kmock.action.DELETE}
 

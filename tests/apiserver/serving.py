@@ -54,7 +54,13 @@ async def serve(
 ) -> tuple[aiohttp.web.AppRunner, str]:
     """Start serving ``api`` (through ``handler`` if given) on 127.0.0.1; (runner, base URL)."""
     app = aiohttp.web.Application(middlewares=list(middlewares), client_max_size=64 * 2 ** 20)
-    app.router.add_route("*", "/{tail:.*}", handler or api)
+    target = handler or api
+
+    async def route(request: aiohttp.web.Request) -> aiohttp.web.StreamResponse:
+        response: aiohttp.web.StreamResponse = await target(request)
+        return response
+
+    app.router.add_route("*", "/{tail:.*}", route)
     # Open watch streams would hold a clean shutdown for its whole timeout (60 s by default).
     runner = aiohttp.web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
@@ -92,6 +98,11 @@ class ThreadedApiServer:
             if self._runner is not None:
                 await self._runner.cleanup()
             await self.api.__aexit__(None, None, None)
+            # Watch streams still waiting for events: end them before the loop stops.
+            pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         try:
             self.call(_stop(), timeout=10)

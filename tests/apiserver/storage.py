@@ -1,7 +1,7 @@
 """What a real kube-apiserver makes of an object it stores (pure functions, no I/O).
 
 - :func:`prune`: empty lists, empty maps and nulls vanish (protobuf has no "empty" distinct
-  from "absent"), recursively;
+  from "absent"), recursively, and so do empty strings (omitted when written back as JSON);
 - :func:`apply_defaults`: the defaults the Kubernetes API reference gives for the CronJob, its
   Job template and its Pod template;
 - :func:`canonical_quantity`: resource quantities in canonical form (``0.5`` -> ``500m``,
@@ -33,10 +33,11 @@ class InvalidError(ValueError):
 
 
 def prune(value: Any) -> Any:
-    """``value`` without empty lists, empty maps and nulls, at any depth (None: nothing left)."""
+    """``value`` without empty lists, empty maps, nulls and empty strings (Go's omitempty), at
+    any depth (None: nothing left)."""
     if isinstance(value, dict):
         kept = {key: pruned for key, item in value.items()
-                if (pruned := prune(item)) is not None}
+                if (pruned := prune(item)) is not None and pruned != ""}
         return kept or None
     if isinstance(value, list):
         # List elements stay (an empty element is an empty message, not nothing).

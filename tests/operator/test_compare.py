@@ -7,7 +7,7 @@ from alert_operator.compare import is_empty, matches, quantity_value
 
 def test_empty_values_in_desired_match_a_missing_key() -> None:
     desired = {"rules": [{"action": "FailJob", "onPodConditions": []}], "a": {}, "b": None,
-               "c": {"d": []}}
+               "c": {"d": []}, "e": ""}
     assert matches({"rules": [{"action": "FailJob"}]}, desired)
     assert matches({"rules": [{"action": "FailJob", "onPodConditions": []}]}, desired)
 
@@ -41,4 +41,4 @@ def test_resource_quantities_compare_by_amount() -> None:
 def test_is_empty_follows_protobuf() -> None:
     assert is_empty(None) and is_empty([]) and is_empty({}) and is_empty({"a": {"b": None}})
     assert not is_empty(0) and not is_empty(False)
-    assert not is_empty([{}]) and not is_empty({"a": 0})
+    assert not is_empty([{}]) and not is_empty({"a": 0}) and is_empty("")
