@@ -49,7 +49,8 @@ def _select(settings: Settings) -> Select[Any]:
     # a hostile row, stopping the whole read), and a table whose columns have other types than
     # ours (a text id) is read row by row all the same.
     table = alerts_table(settings.alerts_schema, settings.alerts_table)
-    return select(*(cast(table.c[name], Text) for name in COLUMNS))
+    columns: list[Any] = [cast(table.c[name], Text) for name in COLUMNS]
+    return select(*columns)
 
 
 def _uuid(column: str, raw: str | None) -> tuple[uuid.UUID | None, str | None]:
@@ -65,7 +66,7 @@ def _boolean(raw: str | None) -> tuple[bool, str | None]:
     word = (raw or "false").strip().lower()
     if word in _TRUE or word in _FALSE:
         return word in _TRUE, None
-    return False, f"is_active: {raw[:20]!r} is not a boolean"
+    return False, f"is_active: {word[:20]!r} is not a boolean"
 
 
 def _row(values: Any) -> AlertRow:
