@@ -43,6 +43,12 @@ RUNS = Counter(
     "Finished Jobs of managed CronJobs, by the run's outcome (succeeded|failed|skipped)",
     ["outcome"], registry=REGISTRY,
 )
+MALFORMED_JOBS = Counter(
+    "alert_operator_malformed_jobs",
+    "Watch events of managed Jobs with a field that makes no sense, by field"
+    " (metadata|labels|status|status.failed); such a field is ignored",
+    ["field"], registry=REGISTRY,
+)
 MASS_DELETE_BLOCKED = Gauge(
     "alert_operator_mass_delete_blocked",
     "1 while mass-delete protection holds back deletions, else 0", registry=REGISTRY,
