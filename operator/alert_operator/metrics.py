@@ -26,6 +26,11 @@ NOTIFICATIONS = Counter(
     "alert_operator_notifications", "NOTIFY messages received on the change feed",
     registry=REGISTRY,
 )
+MALFORMED_NOTIFICATIONS = Counter(
+    "alert_operator_malformed_notifications",
+    "NOTIFY messages on the change feed that were not our trigger's payload (ignored)",
+    registry=REGISTRY,
+)
 NOTIFICATION_LAG = Histogram(
     "alert_operator_notification_lag_seconds",
     "Time from the row change (trigger clock) to the end of its reconcile", registry=REGISTRY,
