@@ -3,7 +3,8 @@
 :class:`Runtime` owns the engine, the API client, the reconciler, the periodic full sync and
 the change feed; it runs the same with kopf (``operate``) or without a cluster (dry-run quick
 start). The kopf handlers only forward: login -> the API client, CronJob events -> the
-reconciler's queue, Job events -> the run recorder, probe -> liveness, cleanup -> shutdown.
+reconciler's queue, Job events -> the run recorder, cleanup -> shutdown. The liveness probe
+is answered by the status server (:mod:`alert_operator.status`), not by kopf.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class Runtime:
 
     async def start_status(self) -> None:
         """/status, /metrics: the server opens its own engine when ours does not exist yet."""
-        self.status_server = status.StatusServer(self.settings, self.state, self.engine)
+        self.status_server = status.StatusServer(self.settings, self.state, self.engine,
+                                                 liveness_port=self.settings.liveness_port)
         await self.status_server.start()
 
     async def _on_change(self, alert_id: uuid.UUID | None) -> None:
@@ -115,10 +117,6 @@ class Runtime:
         if self.engine is not None:
             await self.engine.dispose()
         log.info("alert-operator stopped")
-
-
-def liveness_problem(state: OperatorState, settings: Settings) -> str | None:
-    return status.liveness_problem(state, settings)
 
 
 # --- kopf handlers ------------------------------------------------------------------------------
@@ -171,14 +169,6 @@ async def on_job_event(*, memo: Any, event: Any, **_: Any) -> None:
     await runtime.jobs.handle(raw)
 
 
-def on_probe(memo: Any, **_: Any) -> str:
-    runtime = _runtime(memo)
-    problem = liveness_problem(runtime.state, runtime.settings)
-    if problem:
-        raise RuntimeError(problem)  # kopf answers the liveness probe with an error
-    return "ok"
-
-
 async def on_cleanup(memo: Any, **_: Any) -> None:
     await _runtime(memo).stop()
 
@@ -189,7 +179,6 @@ def build_registry() -> kopf.OperatorRegistry:
     kopf.on.startup(registry=registry)(on_startup)
     kopf.on.login(registry=registry)(on_login)
     kopf.on.cleanup(registry=registry)(on_cleanup)
-    kopf.on.probe(id="alert-operator", registry=registry)(on_probe)
     # on.event handlers add no finalizers and no annotations to the objects they watch.
     kopf.on.event("batch", "v1", "cronjobs", labels=MANAGED_LABELS, registry=registry)(
         on_cronjob_event
