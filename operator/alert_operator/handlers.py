@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL
+from alert_core.db.alerts import column_types, unexpected_types
 from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_operator import status
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR_SECONDS = (2.0, 5.0, 10.0, 30.0, 60.0)
 SHUTDOWN_GRACE_SECONDS = 20.0
+COLUMN_CHECK_TIMEOUT_SECONDS = 10.0
 MANAGED_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
 
 
@@ -84,8 +87,21 @@ class Runtime:
         assert self.reconciler is not None
         self.reconciler.full_sync_wanted.set()
 
+    async def _check_columns(self) -> None:
+        """One warning line per column of the alerts table whose type is not ours (a text id):
+        such a table is read all the same, each value checked on its own."""
+        assert self.engine is not None
+        try:
+            async with asyncio.timeout(COLUMN_CHECK_TIMEOUT_SECONDS), self.engine.connect() as conn:
+                types = await column_types(conn, self.settings)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return  # the full sync reports the database
+        for line in unexpected_types(types, self.settings):
+            log.warning("alerts table: %s", line)
+
     async def _resync_loop(self) -> None:
         assert self.reconciler is not None
+        await self._check_columns()
         reconciler, failures = self.reconciler, 0
         while True:
             reconciler.full_sync_wanted.clear()
