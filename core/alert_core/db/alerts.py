@@ -57,9 +57,13 @@ def _uuid(column: str, raw: str | None) -> tuple[uuid.UUID | None, str | None]:
     if raw is None:
         return None, None
     try:
-        return uuid.UUID(raw), None
+        parsed = uuid.UUID(raw)
     except ValueError:
         return None, f"{column}: {raw[:40]!r} is not a UUID"
+    # Canonical text only (what a uuid column gives): one alert is read back by this text.
+    if str(parsed) != raw:
+        return None, f"{column}: {raw[:40]!r} is not a UUID in canonical form (lower case, dashes)"
+    return parsed, None
 
 
 def _boolean(raw: str | None) -> tuple[bool, str | None]:
