@@ -42,8 +42,9 @@ def test_poison_rows_leave_the_operator_syncing(
     deep, huge = uuid.uuid4(), uuid.uuid4()
     _insert(db, deep, "[" * 990 + "]" * 990)
     _insert(db, huge, '{"type": "hourly", "minute": ' + "9" * 5000 + "}")
-    op = operator_factory()
-    wait_for(lambda: op.state.full_syncs >= 1, what="a full sync that completes")
+    with caplog.at_level(logging.WARNING):  # an earlier test may have raised the root level
+        op = operator_factory()
+        wait_for(lambda: op.state.full_syncs >= 1, what="a full sync that completes")
     assert set(emulator.cronjobs()) == {cronjob_name(good)}
     assert op.state.database_reachable and op.state.last_sync_error is None
     assert REGISTRY.get_sample_value("alert_operator_invalid_alerts") == 2
