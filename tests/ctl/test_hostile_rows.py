@@ -118,12 +118,17 @@ def test_text_id_column_never_crashes(
     assert history.exit_code == 0, history.stderr
 
 
+# PostgreSQL's jsonb refuses \u0000 (it cannot be stored, so no row can hold it).
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+               max_size=20)
+
+
 def _json_values() -> st.SearchStrategy[Any]:
-    scalars = (st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    scalars = (st.none() | st.booleans() | st.integers() | TEXT
                | st.floats(allow_nan=False, allow_infinity=False))
     return st.recursive(
         scalars,
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner,
                                                                     max_size=4),
         max_leaves=12,
     )
