@@ -43,6 +43,8 @@ def clean_name(name: str) -> str:
 
 def validate_alert(row: AlertRow) -> Alert:
     """Raise :class:`AlertError` when the row cannot become a CronJob."""
+    if row.problem is not None:
+        raise AlertError(row.problem)
     if row.client_id is None:
         raise AlertError("client_id: missing")
     try:

@@ -35,18 +35,19 @@ def scheduled_time_from_job_name(job_name: str, cronjob_name: str) -> datetime |
     # isdecimal also rejects signs, spaces and non-ASCII digits that int() would accept.
     if not suffix.isascii() or not suffix.isdecimal() or len(suffix) > 12:
         return None
-    try:
-        scheduled = _EPOCH + timedelta(minutes=int(suffix))
-    except OverflowError:  # past year 9999: no time at all
+    minutes = int(suffix)
+    # Compared as minutes first: the date of e.g. 9999999999 minutes overflows datetime.
+    if not _minutes(_EARLIEST) <= minutes < _minutes(_LATEST):
         return None
-    if not _EARLIEST <= scheduled < _LATEST:
-        return None
-    return scheduled
+    return _EPOCH + timedelta(minutes=minutes)
+
+
+def _minutes(moment: datetime) -> int:
+    return int((moment - _EPOCH).total_seconds() // 60)
 
 
 def job_name_for(cronjob_name: str, scheduled_for: datetime) -> str:
     """The name the CronJob controller gives the Job of ``scheduled_for`` (the inverse)."""
     if scheduled_for.tzinfo is None:
         raise ValueError("scheduled_for must be timezone-aware")
-    minutes = int((scheduled_for - _EPOCH).total_seconds() // 60)
-    return f"{cronjob_name}-{minutes}"
+    return f"{cronjob_name}-{_minutes(scheduled_for)}"

@@ -5,10 +5,11 @@ runner's start-up time). Standard library only, on purpose.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Final
 from urllib.parse import urlsplit
+
+from alert_core.safe_json import JsonLimitError, loads_bounded
 
 SQL_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 DNS_LABEL: Final = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -94,9 +95,9 @@ def frequency_object(raw: Any) -> dict[str, Any]:
     :class:`FrequencyError` with one line saying what it is instead."""
     if isinstance(raw, str | bytes):
         try:
-            raw = json.loads(raw)
-        except ValueError as error:
-            raise FrequencyError(f"frequency: not valid JSON ({error.args[0]})") from None
+            raw = loads_bounded(raw)
+        except JsonLimitError as error:
+            raise FrequencyError(f"frequency: {error}") from None
     if not isinstance(raw, dict):
         kind = "null" if raw is None else type(raw).__name__
         raise FrequencyError(f"frequency: must be a JSON object, got {kind}")

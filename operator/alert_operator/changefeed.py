@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import random
@@ -23,10 +22,12 @@ from typing import Any
 import asyncpg
 
 from alert_core.db.tables import NOTIFY_CHANNEL
+from alert_core.safe_json import JsonLimitError, loads_bounded
 from alert_core.settings import Settings
 from alert_operator.metrics import (
     CHANGEFEED_CONNECTED,
     CHANGEFEED_RECONNECTS,
+    MALFORMED_NOTIFICATIONS,
     NOTIFICATION_LAG,
     NOTIFICATIONS,
 )
@@ -43,6 +44,9 @@ STABLE_CONNECTION_SECONDS = 30.0
 OnChange = Callable[[uuid.UUID | None], Awaitable[None]]
 OnReconnect = Callable[[], Awaitable[None]]
 
+# Our trigger's payload is about 100 characters; PostgreSQL allows 8000 bytes.
+MAX_PAYLOAD_CHARS = 1000
+
 # The key under which a full sync waits in the pending table (the notification's id is null).
 _FULL: None = None
 
@@ -52,11 +56,17 @@ class MalformedNotificationError(ValueError):
 
 
 def parse_payload(payload: str) -> tuple[uuid.UUID | None, float | None]:
-    """The alert id (``None`` = full sync) and the trigger's clock (epoch seconds) of a payload."""
+    """The alert id (``None`` = full sync) and the trigger's clock (epoch seconds) of a payload.
+
+    Any database role may NOTIFY on the channel: the payload is decoded with limits (size,
+    depth, length of numbers) and every field's type is checked.
+    """
+    if len(payload) > MAX_PAYLOAD_CHARS:
+        raise MalformedNotificationError(f"{len(payload)} characters (at most {MAX_PAYLOAD_CHARS})")
     try:
-        data = json.loads(payload)
-    except ValueError:
-        raise MalformedNotificationError("not JSON") from None
+        data = loads_bounded(payload)
+    except JsonLimitError as error:
+        raise MalformedNotificationError(str(error)) from None
     if not isinstance(data, dict) or "id" not in data:
         raise MalformedNotificationError("not an object with an 'id'")
     raw_id, raw_at = data["id"], data.get("at")
@@ -75,7 +85,7 @@ def parse_payload(payload: str) -> tuple[uuid.UUID | None, float | None]:
             raise MalformedNotificationError("'at' is not a number")
         try:
             at = float(raw_at)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: an int of hundreds of digits
             raise MalformedNotificationError("'at' is not a number") from None
         if not math.isfinite(at):
             raise MalformedNotificationError("'at' is not a finite number")
@@ -220,6 +230,7 @@ class ChangeFeed:
         try:
             alert_id, at = parse_payload(str(payload))
         except MalformedNotificationError as error:
+            MALFORMED_NOTIFICATIONS.inc()
             log.warning("change feed: ignoring a malformed notification (%s): %.200r",
                         error, payload)
             return

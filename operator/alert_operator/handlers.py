@@ -3,7 +3,8 @@
 :class:`Runtime` owns the engine, the API client, the reconciler, the periodic full sync and
 the change feed; it runs the same with kopf (``operate``) or without a cluster (dry-run quick
 start). The kopf handlers only forward: login -> the API client, CronJob events -> the
-reconciler's queue, Job events -> the run recorder, probe -> liveness, cleanup -> shutdown.
+reconciler's queue, Job events -> the run recorder, cleanup -> shutdown. The liveness probe
+is answered by the status server (:mod:`alert_operator.status`), not by kopf.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL
+from alert_core.db.alerts import column_types, unexpected_types
 from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_operator import status
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR_SECONDS = (2.0, 5.0, 10.0, 30.0, 60.0)
 SHUTDOWN_GRACE_SECONDS = 20.0
+COLUMN_CHECK_TIMEOUT_SECONDS = 10.0
 MANAGED_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
 
 
@@ -69,7 +73,8 @@ class Runtime:
 
     async def start_status(self) -> None:
         """/status, /metrics: the server opens its own engine when ours does not exist yet."""
-        self.status_server = status.StatusServer(self.settings, self.state, self.engine)
+        self.status_server = status.StatusServer(self.settings, self.state, self.engine,
+                                                 liveness_port=self.settings.liveness_port)
         await self.status_server.start()
 
     async def _on_change(self, alert_id: uuid.UUID | None) -> None:
@@ -84,8 +89,21 @@ class Runtime:
         assert self.reconciler is not None
         self.reconciler.full_sync_wanted.set()
 
+    async def _check_columns(self) -> None:
+        """One warning line per column of the alerts table whose type is not ours (a text id):
+        such a table is read all the same, each value checked on its own."""
+        assert self.engine is not None
+        try:
+            async with asyncio.timeout(COLUMN_CHECK_TIMEOUT_SECONDS), self.engine.connect() as conn:
+                types = await column_types(conn, self.settings)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return  # the full sync reports the database
+        for line in unexpected_types(types, self.settings):
+            log.warning("alerts table: %s", line)
+
     async def _resync_loop(self) -> None:
         assert self.reconciler is not None
+        await self._check_columns()
         reconciler, failures = self.reconciler, 0
         while True:
             reconciler.full_sync_wanted.clear()
@@ -118,10 +136,6 @@ class Runtime:
         if self.engine is not None:
             await self.engine.dispose()
         log.info("alert-operator stopped")
-
-
-def liveness_problem(state: OperatorState, settings: Settings) -> str | None:
-    return status.liveness_problem(state, settings)
 
 
 # --- kopf handlers ------------------------------------------------------------------------------
@@ -174,14 +188,6 @@ async def on_job_event(*, memo: Any, event: Any, **_: Any) -> None:
     await runtime.jobs.handle(raw)
 
 
-def on_probe(memo: Any, **_: Any) -> str:
-    runtime = _runtime(memo)
-    problem = liveness_problem(runtime.state, runtime.settings)
-    if problem:
-        raise RuntimeError(problem)  # kopf answers the liveness probe with an error
-    return "ok"
-
-
 async def on_cleanup(memo: Any, **_: Any) -> None:
     await _runtime(memo).stop()
 
@@ -192,7 +198,6 @@ def build_registry() -> kopf.OperatorRegistry:
     kopf.on.startup(registry=registry)(on_startup)
     kopf.on.login(registry=registry)(on_login)
     kopf.on.cleanup(registry=registry)(on_cleanup)
-    kopf.on.probe(id="alert-operator", registry=registry)(on_probe)
     # on.event handlers add no finalizers and no annotations to the objects they watch.
     kopf.on.event("batch", "v1", "cronjobs", labels=MANAGED_LABELS, registry=registry)(
         on_cronjob_event

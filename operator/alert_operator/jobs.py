@@ -36,11 +36,12 @@ from alert_core.db.runs import clip_error
 from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
-from alert_operator.metrics import RUNS
+from alert_operator.metrics import MALFORMED_JOBS, RUNS
 
 log = logging.getLogger(__name__)
 
 RUN_FAILED_REASON = "RunFailed"
+MAX_ATTEMPTS = 2**31 - 1  # alert_runs.attempts is an integer column
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,32 @@ def _time(value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _mapping(parent: Mapping[str, Any], key: str, field: str) -> Mapping[str, Any]:
+    """``parent[key]`` when it is a mapping; an empty one (counted) when it is anything else."""
+    value = parent.get(key)
+    if value is None or isinstance(value, Mapping):
+        return value or {}
+    MALFORMED_JOBS.labels(field=field).inc()
+    return {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _attempts(status: Mapping[str, Any]) -> int:
+    """``status.failed`` (failed pods); 0, counted, when it is not a plausible count."""
+    value = status.get("failed")
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ATTEMPTS:
+        return value
+    MALFORMED_JOBS.labels(field="status.failed").inc()
+    return 0
+
+
 def _owner(metadata: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    for ref in metadata.get("ownerReferences") or ():
+    for ref in _list(metadata.get("ownerReferences")):
         if isinstance(ref, Mapping) and ref.get("kind") == "CronJob" and ref.get("name"):
             return str(ref["name"]), (str(ref["uid"]) if ref.get("uid") else None)
     return None, None
@@ -91,8 +116,8 @@ def _owner(metadata: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
     """The outcome of a managed Job that has ended (``Complete`` or ``Failed``), else None."""
-    metadata = job.get("metadata") or {}
-    labels = metadata.get("labels") or {}
+    metadata = _mapping(job, "metadata", "metadata")
+    labels = _mapping(metadata, "labels", "labels")
     # The watch is filtered by label on the server; checked again here, as for CronJobs.
     if labels.get(MANAGED_BY_LABEL) != MANAGED_BY:
         return None
@@ -100,9 +125,9 @@ def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
     name = metadata.get("name")
     if alert_id is None or not isinstance(name, str) or not name:
         return None
-    status = job.get("status") or {}
+    status = _mapping(job, "status", "status")
     ended = None
-    for condition in status.get("conditions") or ():
+    for condition in _list(status.get("conditions")):
         if (isinstance(condition, Mapping) and condition.get("status") == "True"
                 and condition.get("type") in ("Failed", "Complete")):
             ended = condition
@@ -121,7 +146,7 @@ def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
         failed=failed,
         reason=str(ended.get("reason") or ("Failed" if failed else "Complete")),
         message=str(ended.get("message") or ""),
-        attempts=int(status.get("failed") or 0),
+        attempts=_attempts(status),
         started_at=_time(status.get("startTime")),
         finished_at=_time(ended.get("lastTransitionTime")) or _time(status.get("completionTime")),
     )

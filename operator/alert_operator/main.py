@@ -71,7 +71,9 @@ async def operate(
             standalone=True,
             clusterwide=False,
             namespaces=[settings.namespace],
-            liveness_endpoint=f"http://0.0.0.0:{settings.liveness_port}/healthz",
+            # None: our status server answers the liveness probe on liveness_port (kopf's
+            # endpoint retries a failing probe handler before answering: the probe times out).
+            liveness_endpoint=None,
             stop_flag=stop_flag,
             ready_flag=ready_flag,
             memo=kopf.Memo(runtime=runtime),
@@ -89,9 +91,9 @@ async def _start_status(runtime: Runtime) -> None:
     # Before kopf starts: a failed kopf startup handler does not end kopf's operator.
     try:
         await runtime.start_status()
-    except OSError as error:
-        raise StartupError(f"cannot serve /status and /metrics on port "
-                           f"{runtime.settings.status_port}: {error.strerror}") from error
+    except OSError as error:  # status.PortError names the port
+        raise StartupError(f"cannot serve /status, /metrics and /healthz on "
+                           f"{error.strerror}") from error
 
 
 async def _wait(stop: asyncio.Event, stop_flag: threading.Event | None) -> None:
@@ -165,7 +167,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--resync-interval", type=float, dest="resync_interval_seconds",
                      help="seconds between full syncs [ALERT_RESYNC_INTERVAL_SECONDS, 300]")
     run.add_argument("--max-concurrency", type=int, help="API writes in flight [16]")
-    run.add_argument("--liveness-port", type=int, help="kopf's /healthz port [8080]")
+    run.add_argument("--liveness-port", type=int, help="the liveness probe's /healthz port [8080]")
     run.add_argument("--status-port", type=int, help="/status and /metrics port [9090]")
     run.add_argument("--log-format", choices=("auto", "json", "text"),
                      help="log lines: json in clusters, text on a terminal [auto]")

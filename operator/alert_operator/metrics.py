@@ -26,6 +26,11 @@ NOTIFICATIONS = Counter(
     "alert_operator_notifications", "NOTIFY messages received on the change feed",
     registry=REGISTRY,
 )
+MALFORMED_NOTIFICATIONS = Counter(
+    "alert_operator_malformed_notifications",
+    "NOTIFY messages on the change feed that were not our trigger's payload (ignored)",
+    registry=REGISTRY,
+)
 NOTIFICATION_LAG = Histogram(
     "alert_operator_notification_lag_seconds",
     "Time from the row change (trigger clock) to the end of its reconcile", registry=REGISTRY,
@@ -42,6 +47,12 @@ RUNS = Counter(
     "alert_operator_runs",
     "Finished Jobs of managed CronJobs, by the run's outcome (succeeded|failed|skipped)",
     ["outcome"], registry=REGISTRY,
+)
+MALFORMED_JOBS = Counter(
+    "alert_operator_malformed_jobs",
+    "Watch events of managed Jobs with a field that makes no sense, by field"
+    " (metadata|labels|status|status.failed); such a field is ignored",
+    ["field"], registry=REGISTRY,
 )
 MASS_DELETE_BLOCKED = Gauge(
     "alert_operator_mass_delete_blocked",

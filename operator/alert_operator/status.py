@@ -151,8 +151,18 @@ def _snapshot(state: OperatorState) -> list[AlertState]:
     return []
 
 
+class PortError(OSError):
+    """A port we must serve on cannot be bound; the message names it."""
+
+
 class StatusServer:
-    """Serves ``/status``, ``/metrics`` and ``/healthz`` on ``settings.status_port``."""
+    """Serves ``/status``, ``/metrics`` and ``/healthz`` on ``settings.status_port``, and, when
+    given a ``liveness_port``, ``/healthz`` alone there too.
+
+    The liveness port replaces kopf's own endpoint: kopf retries a failing probe handler with
+    its backoff before it answers, so a probe would time out instead of getting a 503. Both
+    ports answer at once, from the same rule (:func:`liveness_problem`).
+    """
 
     def __init__(
         self,
@@ -162,6 +172,7 @@ class StatusServer:
         *,
         host: str = HOST,
         port: int | None = None,
+        liveness_port: int | None = None,
     ) -> None:
         self._settings = settings
         self._state = state
@@ -169,7 +180,9 @@ class StatusServer:
         self._own_engine = False
         self._host = host
         self._port = settings.status_port if port is None else port
+        self._liveness_port = liveness_port
         self._runner: web.AppRunner | None = None
+        self._liveness_runner: web.AppRunner | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -184,36 +197,52 @@ class StatusServer:
             # our own, so that /status can read the last runs from the first request on.
             self.engine = make_engine(self._settings, pool_size=2)
             self._own_engine = True
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
         try:
-            await site.start()
-        except OSError:
-            await runner.cleanup()
+            self._runner = await self._serve(self.app(), self._port)
+            if self._liveness_port is not None:
+                liveness = web.Application()
+                liveness.router.add_get("/healthz", self._healthz)
+                self._liveness_runner = await self._serve(liveness, self._liveness_port)
+        except PortError:
             await self.stop()
             raise
-        self._runner = runner
         log.info("status: serving /status, /metrics and /healthz on port %d", self.port)
+        if self._liveness_port is not None:
+            log.info("status: serving the liveness probe's /healthz on port %d",
+                     _bound_port(self._liveness_runner, self._liveness_port))
+
+    async def _serve(self, app: web.Application, port: int) -> web.AppRunner:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, port).start()
+        except OSError as error:
+            await runner.cleanup()
+            raise PortError(error.errno, f"port {port}: {error.strerror}") from error
+        return runner
 
     @property
     def port(self) -> int:
         """The bound port (useful when started on port 0)."""
-        if self._runner is not None:
-            for address in self._runner.addresses:
-                if isinstance(address, tuple):
-                    return int(address[1])
-        return self._port
+        return _bound_port(self._runner, self._port)
+
+    @property
+    def liveness_port(self) -> int | None:
+        if self._liveness_port is None:
+            return None
+        return _bound_port(self._liveness_runner, self._liveness_port)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        for runner in (self._runner, self._liveness_runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._runner = self._liveness_runner = None
         if self._own_engine and self.engine is not None:
             await self.engine.dispose()
             self.engine, self._own_engine = None, False
 
     async def _healthz(self, _request: web.Request) -> web.Response:
+        # Answers at once: the rule reads the operator's state, never the database or the API.
         problem = liveness_problem(self._state, self._settings)
         if problem:
             return web.Response(status=503, text=problem + "\n")
@@ -302,3 +331,11 @@ class StatusServer:
             }
             for alert_id, run in runs.items()
         }, None
+
+
+def _bound_port(runner: web.AppRunner | None, port: int) -> int:
+    if runner is not None:
+        for address in runner.addresses:
+            if isinstance(address, tuple):
+                return int(address[1])
+    return port

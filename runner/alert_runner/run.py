@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -25,6 +24,7 @@ import asyncpg
 from alert_core.db import runs
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
 from alert_core.jobname import cronjob_name, scheduled_time_from_job_name
+from alert_core.safe_json import JsonLimitError, loads_bounded
 from alert_core.validation import FrequencyError
 from alert_runner.calling import call_executor
 from alert_runner.config import RunnerSettings
@@ -79,8 +79,8 @@ async def _fetch_alert(
         return None
     frequency = row["frequency"]
     if isinstance(frequency, str):  # json/jsonb arrive as text from asyncpg
-        with contextlib.suppress(ValueError):  # not JSON: slot_timezone reports it later
-            frequency = json.loads(frequency)
+        with contextlib.suppress(JsonLimitError):  # not JSON: slot_timezone reports it later
+            frequency = loads_bounded(frequency)
     return AlertInfo(row["id"], row["client_id"], row["name"] or "", frequency,
                      bool(row["is_active"]))
 

@@ -180,6 +180,37 @@ async def test_malformed_payloads_are_ignored(
     assert calls.changes == [good]
 
 
+def malformed_count() -> float:
+    return REGISTRY.get_sample_value("alert_operator_malformed_notifications_total") or 0.0
+
+
+HOSTILE_PAYLOADS = [
+    "[" * 3999 + "]" * 3999,  # RecursionError in json.loads
+    '{"id": null, "at": ' + "9" * 400 + "}",  # OverflowError in float()
+    '{"id": null, "at": ' + "[" * 500 + "]" * 500 + "}",
+    '{"id": null, "at": 1, "x": "' + "a" * 7000 + '"}',  # larger than our trigger ever sends
+]
+
+
+async def test_hostile_payloads_are_counted_and_ignored_without_a_traceback(
+    settings: Settings, conn: asyncpg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = Calls()
+    good = uuid.uuid4()
+    before = malformed_count()
+    async with running(ChangeFeed(settings, calls.on_change, calls.on_reconnect)) as task:
+        for payload in HOSTILE_PAYLOADS:
+            await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, payload)
+        await conn.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL,
+                           json.dumps({"id": str(good), "op": "UPDATE", "at": 1.0}))
+        await eventually(lambda: good in calls.finished, what="the valid notification")
+        assert not task.done()
+    assert calls.changes == [good]
+    assert malformed_count() == before + len(HOSTILE_PAYLOADS)
+    assert not [record for record in caplog.records if record.exc_info or record.levelname
+                in ("ERROR", "CRITICAL")]
+
+
 def test_parse_payload() -> None:
     alert_id = uuid.uuid4()
     assert parse_payload(json.dumps({"id": str(alert_id), "op": "INSERT", "at": 12.5})) == (

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alert_core.db.engine import make_engine
 from alert_core.db.tables import SYSTEM_USER_ID
-from alert_core.jobname import job_name_for
+from alert_core.jobname import job_name_for, scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.jobs import JobOutcomeRecorder, finished_job
@@ -252,3 +252,56 @@ def test_finished_job_reads_the_owner_and_labels() -> None:
     bad_label = job()
     bad_label["metadata"]["labels"]["alert-operator/alert-id"] = "not-a-uuid"
     assert finished_job(bad_label) is None
+
+
+def malformed_metric(field: str) -> float:
+    return REGISTRY.get_sample_value("alert_operator_malformed_jobs_total", {"field": field}) or 0.0
+
+
+def test_job_name_whose_minutes_overflow_the_date_is_a_manual_run() -> None:
+    for suffix in ("9999999999", "999999999999", "0"):
+        assert scheduled_time_from_job_name(f"{CRONJOB}-{suffix}", CRONJOB) is None
+    assert scheduled_time_from_job_name(SCHEDULED_JOB, CRONJOB) == SCHEDULED
+
+
+async def test_overflowing_job_name_is_recorded_as_a_manual_run(
+    engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
+) -> None:
+    recorder = JobOutcomeRecorder(engine, settings, None)
+    await recorder.handle(job(f"{CRONJOB}-9999999999"))
+    [row] = await runs(db)
+    assert (row["job_name"], row["status"]) == (f"{CRONJOB}-9999999999", "failed")
+    assert row["trigger"] == "manual" and row["scheduled_for"] is None
+
+
+@pytest.mark.parametrize("failed", ["four", -1, True, 1e30, [], {"n": 1}, 2**40])
+async def test_status_failed_that_is_not_a_count_is_counted_and_recorded_as_zero(
+    engine: AsyncEngine, settings: Settings, db: asyncpg.Connection, failed: object
+) -> None:
+    body = job()
+    body["status"]["failed"] = failed
+    before = malformed_metric("status.failed")
+    await JobOutcomeRecorder(engine, settings, None).handle(body)
+    [row] = await runs(db)
+    assert row["status"] == "failed" and row["attempts"] == 0
+    assert malformed_metric("status.failed") == before + 1
+
+
+@pytest.mark.parametrize("field", ["metadata", "status"])
+async def test_job_parts_that_are_not_objects_are_counted_and_ignored(
+    engine: AsyncEngine, settings: Settings, db: asyncpg.Connection, field: str
+) -> None:
+    body = job()
+    body[field] = ["not", "an", "object"]
+    before = malformed_metric(field)
+    await JobOutcomeRecorder(engine, settings, None).handle(body)
+    assert await runs(db) == []
+    assert malformed_metric(field) == before + 1
+
+
+async def test_nul_in_a_condition_message_is_stored_without_it(
+    engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
+) -> None:
+    await JobOutcomeRecorder(engine, settings, None).handle(job(message="bad\x00news"))
+    [row] = await runs(db)
+    assert row["error"] == f"{BACKOFF[0]}: badnews"

@@ -105,11 +105,12 @@ def test_a_taken_status_port_stops_the_operator_at_start(
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
         taken.listen()
-        op = operator_factory(status_port=taken.getsockname()[1])
+        port = taken.getsockname()[1]
+        op = operator_factory(status_port=port)
         wait_for(lambda: not op._thread.is_alive(), what="the operator to give up")
     # It stops with a reason instead of retrying forever, before it syncs anything.
     assert isinstance(op._error, StartupError)
-    assert "cannot serve /status and /metrics on port" in str(op._error)
+    assert f"cannot serve /status, /metrics and /healthz on port {port}:" in str(op._error)
     assert op.state.full_syncs == 0
     assert emulator.writes() == []
     op._error = None  # seen: the factory's teardown need not raise it again
