@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
-from alert_ctl.cluster import ClusterUnavailableError, connect
+from alert_ctl.cluster import ClusterUnavailableError, connect, describe_cluster_error
 from alert_ctl.common import (
     EXIT_FAILURE,
+    ContextOption,
     DatabaseUrlOption,
+    KubeconfigOption,
     NamespaceOption,
     fail,
     run_async,
@@ -31,6 +33,7 @@ from alert_ctl.dbaccess import require_database
 from alert_ctl.formatting import Format, FormatOption, note, print_document, print_table
 from alert_operator.applier import Applier, ApplyResult, EventSink
 from alert_operator.kube import ApiError, KubeApi
+from alert_operator.login import KubeLogin
 from alert_operator.planner import Action, Plan
 from alert_operator.reconciler import Reconciler, SyncResult
 from alert_operator.state import OperatorState
@@ -106,12 +109,12 @@ class SyncReport:
     plan: Plan | None  # None: the sync stopped before planning (nothing written)
 
 
-async def run_sync(settings: Settings) -> SyncReport:
+async def run_sync(settings: Settings, kube_login: KubeLogin | None = None) -> SyncReport:
     """One full sync with the operator's Reconciler; raises ClusterUnavailableError/ApiError."""
     engine = make_engine(settings, pool_size=2)
     progress = Progress()
     try:
-        async with connect() as api:
+        async with connect(kube_login) as api:
             # Fail fast, with a clear line, when the cluster does not answer at all.
             await api.list_managed_cronjobs(settings.namespace)
             reconciler = WatchedReconciler(settings, engine, api, progress)
@@ -189,6 +192,8 @@ def sync(
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
 ) -> None:
     """Reconcile all alerts into CronJobs now, and show what changed per alert."""
     # The summary below says what the operator's log lines would; -v shows them too.
@@ -202,11 +207,11 @@ def sync(
     )
     require_database(settings)
     try:
-        report = run_async(lambda: run_sync(settings))
+        report = run_async(lambda: run_sync(settings, KubeLogin(kubeconfig, context)))
     except ClusterUnavailableError as error:
         fail(str(error), EXIT_FAILURE)
     except ApiError as error:
-        fail(f"cluster unreachable or refusing: {error}", EXIT_FAILURE)
+        fail(describe_cluster_error(error), EXIT_FAILURE)
     if report.plan is None:  # stopped before planning: nothing was written
         fail(f"sync aborted, nothing changed: {report.result.error}", EXIT_FAILURE)
     document = sync_document(report, settings)

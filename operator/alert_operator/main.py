@@ -1,8 +1,10 @@
 """``alert-operator run``: the kopf operator, or (dry-run, no cluster) the reconciler alone.
 
-Kubernetes credentials as kopf finds them: the pod's service account, else ``KUBECONFIG`` /
-``~/.kube/config`` (current context). kopf runs standalone (no peering objects), watches one
-namespace, and never scans the cluster (the operator may only have rights in its namespace).
+Kubernetes credentials as kubectl finds them (alert_operator.login, the ``kubernetes`` client's
+configuration loading): ``--kubeconfig`` / ``KUBECONFIG`` / ``~/.kube/config`` (``--context`` or
+the current context), else the pod's service account. kopf runs standalone (no peering
+objects), watches one namespace, and never scans the cluster (the operator may only have rights
+in its namespace).
 SIGTERM/SIGINT: stop listening, finish the writes in flight, exit.
 """
 
@@ -24,6 +26,7 @@ from alert_core.cronjob import MANAGED_SELECTOR
 from alert_core.settings import Settings, SettingsError, load_settings
 from alert_operator.handlers import Runtime, build_registry
 from alert_operator.kube import LIST_PAGE_SIZE, EmptyCluster
+from alert_operator.login import KubeLogin, LoginFailure
 from alert_operator.logs import setup_logging
 from alert_operator.state import OperatorState
 
@@ -60,9 +63,11 @@ async def operate(
     state: OperatorState | None = None,
     stop_flag: Any = None,
     ready_flag: Any = None,
+    kube_login: KubeLogin | None = None,
 ) -> None:
     """Run the kopf operator until ``stop_flag`` (or a signal, in the main thread)."""
-    runtime = Runtime(settings, state or OperatorState(dry_run=settings.dry_run))
+    runtime = Runtime(settings, state or OperatorState(dry_run=settings.dry_run),
+                      kube_login=kube_login or KubeLogin())
     await _start_status(runtime)
     try:
         await kopf.operator(
@@ -122,29 +127,23 @@ async def operate_without_cluster(
         await runtime.stop()
 
 
-def _credentials() -> Any:
-    config = kopf.OperatorSettings()
+async def cluster_problem(kube_login: KubeLogin) -> str | None:
+    """Why the cluster cannot be used right now (one line), or None when it answers."""
     try:
-        return kopf.login_with_service_account(settings=config) or kopf.login_with_kubeconfig(
-            settings=config
-        )
-    except Exception:  # a broken kubeconfig counts as no cluster
-        return None
-
-
-async def cluster_reachable() -> bool:
-    connection = _credentials()
-    if connection is None:
-        return False
+        connection = await asyncio.to_thread(kube_login.login)
+    except LoginFailure as error:
+        return str(error)
     try:
         async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(ssl=connection.as_ssl_context()),
             headers=connection.as_http_headers(),
             timeout=aiohttp.ClientTimeout(total=CLUSTER_CHECK_TIMEOUT_SECONDS),
         ) as session, session.get(str(connection.server).rstrip("/") + "/version") as answer:
-            return answer.status < 500
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
-        return False
+            if answer.status >= 500:
+                return f"{connection.server} answers HTTP {answer.status}"
+            return None
+    except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
+        return f"no answer from {connection.server}: {type(error).__name__}"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -170,12 +169,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--log-format", choices=("auto", "json", "text"),
                      help="log lines: json in clusters, text on a terminal [auto]")
     run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    run.add_argument("--kubeconfig", help="kubeconfig file(s) as kubectl's (':'-joined) "
+                     "[KUBECONFIG, ~/.kube/config; else the pod's service account]")
+    run.add_argument("--context", help="the kubeconfig context to use [its current-context]")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    overrides = {key: value for key, value in vars(args).items() if key != "command"}
+    kube_login = KubeLogin(args.kubeconfig, args.context)
+    overrides = {key: value for key, value in vars(args).items()
+                 if key not in {"command", "kubeconfig", "context"}}
     try:
         settings = load_settings(**overrides)
         settings.require_database_url()
@@ -183,14 +187,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"alert-operator: error: {error}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     setup_logging(settings)
-    has_cluster = asyncio.run(cluster_reachable())
-    if not has_cluster and not settings.dry_run:
-        print("alert-operator: error: no Kubernetes cluster reachable (no service account, no "
-              "usable kubeconfig context); use --dry-run to try it without one", file=sys.stderr)
+    problem = asyncio.run(cluster_problem(kube_login))
+    if problem is not None and settings.dry_run:
+        log.info("no usable Kubernetes cluster: %s", problem)
+    elif problem is not None and not kube_login.configured():
+        print(f"alert-operator: error: {problem}; use --dry-run to try it without a cluster",
+              file=sys.stderr)
         sys.exit(1)
+    elif problem is not None:  # kopf retries the login and the requests; it reports each time
+        log.warning("the cluster cannot be used yet (retrying): %s", problem)
     try:
-        if has_cluster:
-            asyncio.run(operate(settings))
+        if problem is None or not settings.dry_run:
+            asyncio.run(operate(settings, kube_login=kube_login))
         else:
             asyncio.run(operate_without_cluster(settings, OperatorState(dry_run=True)))
     except StartupError as error:
