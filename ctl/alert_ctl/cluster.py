@@ -12,31 +12,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
-from alert_operator.kube import ApiError, Body, HttpKubeApi, NotFoundError
+from alert_operator.clustercheck import describe_cluster_error
+from alert_operator.kube import Body, HttpKubeApi, NotFoundError
 from alert_operator.login import KubeLogin, LoginFailure
 from alert_operator.permissions import allowed
 
 # Beyond the operator's own permissions (alert_operator.permissions.OPERATOR_RULES).
+__all__ = ["ClusterUnavailableError", "CtlKubeApi", "connect", "describe_cluster_error"]
+
 EXTRA_RULES: dict[tuple[str, str], tuple[str, ...]] = {("batch", "jobs"): ("create",)}
 
 
 class ClusterUnavailableError(RuntimeError):
     """No cluster to talk to: no credentials found, or a kubeconfig we cannot use."""
-
-
-def describe_cluster_error(error: ApiError) -> str:
-    """One line naming what went wrong with the cluster (the API client never puts tokens in
-    its messages)."""
-    if error.reason == "LoginFailed":
-        return f"cannot log in to the cluster: {error.message}"
-    if error.status == 401:
-        return ("the cluster refused the credentials (HTTP 401 Unauthorized: wrong or expired;"
-                " check --kubeconfig/--context, or log in again)")
-    if error.status == 403:
-        return f"the credentials are not allowed to {error.verb} (HTTP 403): {error.message}"
-    if error.status == 0:
-        return f"cluster unreachable: {error.reason}: {error.message}"[:300]
-    return f"the cluster refused: {error}"
 
 
 class CtlKubeApi(HttpKubeApi):

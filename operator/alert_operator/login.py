@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import kopf
 from kubernetes.client import Configuration
@@ -97,6 +98,24 @@ class KubeLogin:
             return f"kubeconfig {self.paths} ({context})"
         return f"service account (token {self.in_cluster.token})"
 
+    def context_problem(self) -> str | None:
+        """``--context`` names no context of the kubeconfig(s): a mistake no retry can mend."""
+        if self.context is None or not self.existing_kubeconfigs():
+            return None
+        try:
+            merged = KubeConfigMerger(self.paths).config
+        except (ConfigException, OSError, ValueError):
+            return None  # login() reports it
+        return None if merged is None else self._unknown_context(merged.value)
+
+    def _unknown_context(self, merged: Any) -> str | None:
+        """``merged``: the client's merged kubeconfig (its contexts are dicts or ConfigNodes)."""
+        contexts = [str(item["name"]) for item in merged.get("contexts") or []]
+        if self.context is None or self.context in contexts:
+            return None
+        return one_line(f"kubeconfig {self.paths}: context {self.context!r} does not exist "
+                        f"(contexts: {', '.join(contexts) or 'none'})")
+
     def login(self) -> kopf.ConnectionInfo:
         """Load the credentials afresh; :class:`LoginFailure` says why there are none."""
         configuration = Configuration()
@@ -115,10 +134,9 @@ class KubeLogin:
             merged = KubeConfigMerger(self.paths).config
             if merged is None:
                 raise ConfigException("no configuration found")
-            contexts = [item["name"] for item in merged.value.get("contexts") or []]
-            if self.context is not None and self.context not in contexts:
-                raise LoginFailure(f"kubeconfig {self.paths}: context {self.context!r} does not "
-                                   f"exist (contexts: {', '.join(map(str, contexts)) or 'none'})")
+            unknown = self._unknown_context(merged.value)
+            if unknown:
+                raise LoginFailure(unknown)
             loader = KubeConfigLoader(config_dict=merged, active_context=self.context,
                                       config_base_path=None)
             with _exec_plugin_errors() as errors:
@@ -170,21 +188,22 @@ def connection_info(
 
 @contextmanager
 def _exec_plugin_errors() -> Iterator[list[str]]:
-    """The kubernetes client logs (root logger) why an exec plugin failed instead of raising."""
+    """The kubernetes client logs (root logger) why an exec plugin failed instead of raising;
+    we take that line (the caller reports it once, cleaned) instead of letting it through."""
     errors: list[str] = []
 
-    class _Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.ERROR and record.pathname.endswith("kube_config.py"):
-                errors.append(one_line(record.getMessage()))
+    def take(record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.pathname.endswith("kube_config.py"):
+            errors.append(one_line(record.getMessage()))
+            return False
+        return True
 
-    handler = _Collect()
     root = logging.getLogger()
-    root.addHandler(handler)
+    root.addFilter(take)
     try:
         yield errors
     finally:
-        root.removeHandler(handler)
+        root.removeFilter(take)
 
 
 def _reason(error: BaseException) -> str:

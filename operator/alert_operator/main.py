@@ -19,14 +19,14 @@ import sys
 import threading
 from typing import Any, NoReturn
 
-import aiohttp
 import kopf
 
 from alert_core.cronjob import MANAGED_SELECTOR
 from alert_core.settings import Settings, SettingsError, load_settings
+from alert_operator.clustercheck import cluster_problem, wait_until_usable
 from alert_operator.handlers import Runtime, build_registry
 from alert_operator.kube import LIST_PAGE_SIZE, EmptyCluster
-from alert_operator.login import KubeLogin, LoginFailure
+from alert_operator.login import KubeLogin
 from alert_operator.logs import setup_logging
 from alert_operator.state import OperatorState
 
@@ -34,7 +34,6 @@ log = logging.getLogger("alert_operator")
 
 EXIT_USAGE = 2
 WORKER_IDLE_SECONDS = 0.5
-CLUSTER_CHECK_TIMEOUT_SECONDS = 5.0
 
 
 def kopf_settings(settings: Settings) -> kopf.OperatorSettings:
@@ -65,9 +64,30 @@ async def operate(
     ready_flag: Any = None,
     kube_login: KubeLogin | None = None,
 ) -> None:
-    """Run the kopf operator until ``stop_flag`` (or a signal, in the main thread)."""
-    runtime = Runtime(settings, state or OperatorState(dry_run=settings.dry_run),
-                      kube_login=kube_login or KubeLogin())
+    """Run the kopf operator until ``stop_flag`` (or a signal, in the main thread).
+
+    It starts once the cluster accepts our credentials (until then: one line per try, and
+    retries); when kopf gives up on credentials the cluster keeps refusing, it waits again."""
+    kube_login = kube_login or KubeLogin()
+    state = state or OperatorState(dry_run=settings.dry_run)
+
+    def stopped() -> bool:
+        return bool(stop_flag is not None and stop_flag.is_set())
+
+    while await wait_until_usable(kube_login, settings.namespace, stopped):
+        try:
+            await _operate_once(settings, state, stop_flag, ready_flag, kube_login)
+            return
+        except kopf.LoginError:
+            log.error("the cluster refused our credentials (%s) after logging in again; "
+                      "waiting until it accepts them", kube_login.describe())
+
+
+async def _operate_once(
+    settings: Settings, state: OperatorState, stop_flag: Any, ready_flag: Any,
+    kube_login: KubeLogin,
+) -> None:
+    runtime = Runtime(settings, state, kube_login=kube_login)
     await _start_status(runtime)
     try:
         await kopf.operator(
@@ -127,25 +147,6 @@ async def operate_without_cluster(
         await runtime.stop()
 
 
-async def cluster_problem(kube_login: KubeLogin) -> str | None:
-    """Why the cluster cannot be used right now (one line), or None when it answers."""
-    try:
-        connection = await asyncio.to_thread(kube_login.login)
-    except LoginFailure as error:
-        return str(error)
-    try:
-        async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=connection.as_ssl_context()),
-            headers=connection.as_http_headers(),
-            timeout=aiohttp.ClientTimeout(total=CLUSTER_CHECK_TIMEOUT_SECONDS),
-        ) as session, session.get(str(connection.server).rstrip("/") + "/version") as answer:
-            if answer.status >= 500:
-                return f"{connection.server} answers HTTP {answer.status}"
-            return None
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
-        return f"no answer from {connection.server}: {type(error).__name__}"
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"alert-operator: error: {message} (see --help)\n")
@@ -187,15 +188,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"alert-operator: error: {error}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     setup_logging(settings)
-    problem = asyncio.run(cluster_problem(kube_login))
+    wrong_context = kube_login.context_problem()
+    if wrong_context is not None:
+        print(f"alert-operator: error: {wrong_context}", file=sys.stderr)
+        sys.exit(1)
+    problem = asyncio.run(cluster_problem(kube_login, settings.namespace))
     if problem is not None and settings.dry_run:
         log.info("no usable Kubernetes cluster: %s", problem)
     elif problem is not None and not kube_login.configured():
         print(f"alert-operator: error: {problem}; use --dry-run to try it without a cluster",
               file=sys.stderr)
         sys.exit(1)
-    elif problem is not None:  # kopf retries the login and the requests; it reports each time
-        log.warning("the cluster cannot be used yet (retrying): %s", problem)
     try:
         if problem is None or not settings.dry_run:
             asyncio.run(operate(settings, kube_login=kube_login))

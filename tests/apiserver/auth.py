@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import ssl
+import sys
 import threading
 from collections.abc import Awaitable
 from pathlib import Path
@@ -26,6 +27,7 @@ import aiohttp
 from aiohttp import web
 
 T = TypeVar("T")
+PLUGIN = Path(__file__).parent / "exec_plugin.py"
 HOP_HEADERS = frozenset({"host", "authorization", "content-length", "transfer-encoding",
                          "connection"})
 
@@ -120,10 +122,14 @@ class AuthFront:
             self._rotator.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._rotator
+        if self._session is not None:  # ends the watch streams we forward, then their handlers
+            await self._session.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._session is not None:
-            await self._session.close()
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     def _authenticated(self, request: web.Request) -> bool:
         transport = request.transport
@@ -172,3 +178,17 @@ def write_kubeconfig(path: Path, clusters: dict[str, dict[str, Any]],
                      for name, (cluster, user) in contexts.items()],
     }))
     return path
+
+
+def exec_user(authority: TokenAuthority, runs: Path, **env: str) -> dict[str, Any]:
+    """A kubeconfig user whose credentials come from the exec plugin (runs counted in ``runs``)."""
+    variables = {"TOKEN_STATE": str(authority.state_path), "PLUGIN_RUNS": str(runs), **env}
+    return {"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1", "command": sys.executable,
+        "args": [str(PLUGIN)], "interactiveMode": "Never",
+        "env": [{"name": key, "value": value} for key, value in variables.items()],
+    }}
+
+
+def plugin_runs(runs: Path) -> int:
+    return len(runs.read_text().splitlines()) if runs.exists() else 0

@@ -4,33 +4,23 @@ for a wrong token, a missing or failing plugin, an unknown context."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from alert_core.cronjob import cronjob_name
-from tests.apiserver.auth import AuthFront, TokenAuthority, write_kubeconfig
+from tests.apiserver.auth import (
+    AuthFront,
+    TokenAuthority,
+    exec_user,
+    plugin_runs,
+    write_kubeconfig,
+)
 from tests.ctl.conftest import NAMESPACE, Database, Emulator, Result, wait_for
 
-PLUGIN = Path(__file__).parents[1] / "apiserver" / "exec_plugin.py"
 LIFETIME = 1.0
-
-
-def exec_user(authority: TokenAuthority, runs: Path, **env: str) -> dict[str, Any]:
-    variables = {"TOKEN_STATE": str(authority.state_path), "PLUGIN_RUNS": str(runs), **env}
-    return {"exec": {
-        "apiVersion": "client.authentication.k8s.io/v1", "command": sys.executable,
-        "args": [str(PLUGIN)], "interactiveMode": "Never",
-        "env": [{"name": key, "value": value} for key, value in variables.items()],
-    }}
-
-
-def plugin_runs(runs: Path) -> int:
-    return len(runs.read_text().splitlines()) if runs.exists() else 0
 
 
 @pytest.fixture
@@ -161,7 +151,7 @@ def test_context_selects_between_two_contexts(
 
 
 @pytest.mark.parametrize(("env", "expected"), [
-    ({"PLUGIN_FAIL": "1"}, "exec plugin failed: exec: process returned 3"),
+    ({"PLUGIN_FAIL_WHILE": "/"}, "exec plugin failed: exec: process returned 3"),
     ({}, "exec plugin failed"),
 ])
 def test_missing_or_failing_plugin_is_one_line(
