@@ -156,3 +156,29 @@ def test_wrong_token_is_reported_and_retried(
     token.write_text("right-token")  # the next try reads the token file again
     wait_for(lambda: cronjob_name(alert) in emulator.cronjobs(), timeout=15)
     operator.stop()
+
+
+def test_credentials_revoked_while_running_refused_then_resumed(
+    emulator: Emulator, db: Database, operator_factory: Any, tmp_path: Path,
+    fronts: list[AuthFront], caplog: pytest.LogCaptureFixture,
+) -> None:
+    authority = TokenAuthority(tmp_path, token="old-token")
+    front = AuthFront(emulator.url, authority).start()
+    fronts.append(front)
+    token = tmp_path / "token"
+    token.write_text("old-token")
+    config = write_kubeconfig(tmp_path / "config", {"front": {"server": front.url}},
+                              {"u": {"tokenFile": str(token)}}, {"front": ("front", "u")}, "front")
+    operator = operator_factory(kube_login=KubeLogin(str(config)))
+    operator.wait_synced()
+    authority.set("new-token")  # revoked; the token file still has the old one
+    refused = db.add_alert("refused")
+    # Refused twice (the request, then again after reading the token file anew): not fatal.
+    wait_for(lambda: front.rejected.count(emulator.cronjob_path(cronjob_name(refused))) == 2,
+             timeout=10)
+    assert operator._thread.is_alive() and "old-token" not in caplog.text
+    token.write_text("new-token")
+    later = db.add_alert("later")
+    wait_for(lambda: cronjob_name(later) in emulator.cronjobs(), timeout=10)
+    assert "Traceback" not in caplog.text
+    operator.stop()
