@@ -4,6 +4,7 @@ file is replaced, a client certificate; a failing login is reported and retried,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ def test_failing_plugin_is_reported_and_retried(
     emulator: Emulator, db: Database, operator_factory: Any, tmp_path: Path,
     fronts: list[AuthFront], caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="alert_operator")  # alertctl sync's tests silence it
     authority = TokenAuthority(tmp_path)
     front = AuthFront(emulator.url, authority).start()
     fronts.append(front)
@@ -141,6 +143,7 @@ def test_wrong_token_is_reported_and_retried(
     emulator: Emulator, db: Database, operator_factory: Any, tmp_path: Path,
     fronts: list[AuthFront], caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="alert_operator")  # alertctl sync's tests silence it
     authority = TokenAuthority(tmp_path, token="right-token")
     front = AuthFront(emulator.url, authority).start()
     fronts.append(front)
@@ -162,6 +165,7 @@ def test_credentials_revoked_while_running_refused_then_resumed(
     emulator: Emulator, db: Database, operator_factory: Any, tmp_path: Path,
     fronts: list[AuthFront], caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="alert_operator")  # alertctl sync's tests silence it
     authority = TokenAuthority(tmp_path, token="old-token")
     front = AuthFront(emulator.url, authority).start()
     fronts.append(front)
