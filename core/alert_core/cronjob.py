@@ -159,7 +159,11 @@ def _job_spec(alert: Alert, settings: Settings) -> dict[str, Any]:
                         "operator": "In",
                         "values": [PERMANENT_ERROR],
                     },
-                    # Required (may be empty) in Kubernetes 1.27's API; optional from 1.28 on.
+                    # Kept as []: 1.27's OpenAPI schema lists onPodConditions as required
+                    # (optional from 1.28 on), so omitting it fails strict 1.27 validation;
+                    # every server accepts [] (its validation reads [] as "not set"). The server
+                    # stores it as no key at all (protobuf: [] == absent), so it does not round
+                    # trip literally: alert_operator.compare matches [] with a missing key.
                     "onPodConditions": [],
                 },
                 {

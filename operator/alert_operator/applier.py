@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from alert_core.settings import Settings
+from alert_operator.compare import matches
 from alert_operator.kube import (
     ApiError,
     KubeApi,
@@ -24,7 +25,7 @@ from alert_operator.kube import (
     is_managed,
 )
 from alert_operator.metrics import ACTIONS
-from alert_operator.planner import Action, digest, matches, merge_patch
+from alert_operator.planner import Action, digest, merge_patch
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -1,16 +1,17 @@
 """The operator's end-to-end harness: a Kubernetes API emulator over HTTP and the real operator.
 
-- :class:`Emulator`: ``kmock.KubernetesEmulator`` serving ``batch/v1`` cronjobs and jobs and
-  ``v1`` events on 127.0.0.1, in a thread with its own event loop (so that the operator's loop,
-  the emulator's loop and the test never block one another). Tests talk to it over real HTTP
-  (so that watch streams see their changes) and read its objects and requests.
+- :class:`Emulator`: the test API server of tests/apiserver (``batch/v1`` cronjobs and jobs,
+  ``v1`` events...) on 127.0.0.1, in a thread with its own event loop (so that the operator's
+  loop, the server's loop and the test never block one another). Tests talk to it over real
+  HTTP (so that watch streams see their changes) and read its objects and requests.
 - :class:`OperatorProcess`: the real operator (``alert_operator.main.operate``: kopf's event loop
   with our handlers) in a thread, logged in through a kubeconfig that points at the emulator.
 - A real PostgreSQL per test (``database_url`` from tests/conftest.py).
 
-Known limits of the emulator (the operator is written for a real API server): it ignores label
-and field selectors, assigns no uid/resourceVersion, replays every object as ADDED when a watch
-starts, does no validation or garbage collection, and an injected error still changes its state.
+The server stores the way a real kube-apiserver does (tests/apiserver: pruning, defaults,
+quantities, resourceVersion/generation, selectors, watch from a version, validation); its known
+limits (no field selectors, no garbage collection of dependents, no finalizers, no RBAC, no
+strategic merge by key) are listed in the README ("Test API server").
 
 Observability's tests may reuse ``emulator``, ``operator_factory``, ``db`` and ``wait_for``.
 """
@@ -25,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,6 +36,8 @@ import pytest
 
 from alert_core.settings import Settings
 from alert_operator.state import OperatorState
+from tests.apiserver.server import ApiServer
+from tests.apiserver.serving import ThreadedApiServer
 
 NAMESPACE = "alerts"
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
@@ -65,65 +68,12 @@ def free_port() -> int:
         return port
 
 
-class Emulator:
-    """A Kubernetes API emulator on its own thread and event loop."""
+class Emulator(ThreadedApiServer):
+    """The test API server (tests/apiserver) on its own thread, with a tester's helpers."""
 
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._stack: list[Any] = []
-        self.handler: Any = None
-        self.url = ""
-
-    def start(self) -> None:
-        self._thread.start()
-        self.call(self._start())
-
-    async def _start(self) -> None:
-        handler = kmock.KubernetesEmulator()
-        verbs = {"get", "list", "watch", "create", "patch", "delete"}
-        for resource, kind in ((CRONJOBS, "CronJob"), (JOBS, "Job"), (EVENTS, "Event")):
-            handler.resources[resource] = kmock.ResourceInfo(
-                kind=kind, singular=kind.lower(), namespaced=True, verbs=verbs
-            )
-        # Discoverable on every real server (discovery needs no rights); kopf waits for them in
-        # discovery even with scanning disabled, but never lists or watches them then.
-        handler.resources["v1/namespaces"] = kmock.ResourceInfo(
-            kind="Namespace", singular="namespace", namespaced=False, verbs={"list", "watch"}
-        )
-        handler.resources["apiextensions.k8s.io/v1/customresourcedefinitions"] = (
-            kmock.ResourceInfo(kind="CustomResourceDefinition", namespaced=False,
-                               singular="customresourcedefinition", verbs={"list", "watch"})
-        )
-        await handler.__aenter__()
-        server = kmock.Server(handler)
-        await server.__aenter__()
-        self._stack = [server, handler]
-        self.handler = handler
-        self.url = str(server.url).rstrip("/")
-
-    def stop(self) -> None:
-        async def _stop() -> None:
-            for item in self._stack:
-                await item.__aexit__(None, None, None)
-
-        try:
-            self.call(_stop(), timeout=10)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-
-    def call(self, coro: Awaitable[T], timeout: float = 10) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)  # type: ignore[arg-type]
-        return future.result(timeout)
-
-    def run(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on the emulator's loop (its state is only touched from there)."""
-
-        async def _call() -> T:
-            return fn()
-
-        return self.call(_call())
+    @property
+    def handler(self) -> ApiServer:
+        return self.api
 
     # --- reading --------------------------------------------------------------------------
     def objects(self, resource: Any = CRONJOBS) -> dict[str, dict[str, Any]]:
@@ -180,17 +130,9 @@ class Emulator:
 
     # --- error injection ------------------------------------------------------------------------
     def fail_next(self, method: str, *statuses: int) -> None:
-        """Answer the next ``method`` requests on cronjobs with these statuses, one each.
-
-        The emulator still applies the change behind an injected error (a known limit)."""
-
-        def _inject() -> None:
-            view = self.handler[method.lower(), CRONJOBS]
-            seen = len(list(view))
-            for offset, status in enumerate(statuses):
-                view[seen + offset : seen + offset + 1] << status
-
-        self.run(_inject)
+        """Answer the next ``method`` requests on cronjobs with these statuses, one each
+        (an answered error changes nothing)."""
+        self.run(lambda: self.api.fail_next(method, *statuses))
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from alert_core.cronjob import (
 from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
+from alert_operator.compare import matches
 from alert_operator.planner import (
     Plan,
     Summarizer,
-    matches,
     summarize,
 )
 from alert_operator.planner import plan as make_plan

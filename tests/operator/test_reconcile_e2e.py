@@ -96,9 +96,10 @@ def test_orphans_deleted_foreign_untouched_hand_changes_repaired(
                "metadata": {"name": "someone-elses", "namespace": NAMESPACE},
                "spec": {"schedule": "* * * * *"}}
     assert emulator.create_cronjob(foreign) == 200
+    foreign_stored = emulator.cronjobs()["someone-elses"]  # defaulted, with its resourceVersion
     operator_factory().wait_synced()
     wait_for(lambda: cronjob_name(orphan) not in emulator.cronjobs(), what="orphan deleted")
-    assert emulator.cronjobs()["someone-elses"] == foreign
+    assert emulator.cronjobs()["someone-elses"] == foreign_stored
     assert all(cronjob_name(a) in emulator.cronjobs() for a in keep)
 
     name = cronjob_name(keep[0])
@@ -109,7 +110,7 @@ def test_orphans_deleted_foreign_untouched_hand_changes_repaired(
     wait_for(lambda: (spec_of(emulator, keep[0]) or {}).get("schedule") == "0 9 * * *"
              and spec_of(emulator, keep[0])["suspend"] is False,  # type: ignore[index]
              what="hand-edited CronJob repaired")
-    assert emulator.cronjobs()["someone-elses"] == foreign
+    assert emulator.cronjobs()["someone-elses"] == foreign_stored
     assert not [w for w in emulator.writes() if "someone-elses" in w[1]]
 
 

@@ -1,0 +1,273 @@
+"""The test API server: kmock's ``KubernetesEmulator`` with a real server's storage semantics.
+
+kmock serves discovery, routing and error rendering; this class owns writes, lists and watches:
+
+- create/patch store :func:`.storage.stored` of the object (validated -> 422, pruned, defaulted,
+  quantities canonical); 409 on creating a live name, 404 on patching/deleting a missing one;
+- ``metadata.uid``/``creationTimestamp`` on create; ``resourceVersion`` from one increasing
+  counter, bumped only when the stored object changes; ``generation`` bumped only when ``spec``
+  changes; a patch that changes nothing returns the object as it was and emits no event;
+- JSON merge patches (RFC 7386; what kube.py sends) and JSON patches; a strategic-merge patch
+  is applied as a merge patch (our objects have no lists it would merge by key);
+- lists honour ``labelSelector`` (equality, sets, existence), ``limit`` and ``continue``;
+- a watch with a ``resourceVersion`` sends only the later events from a bounded history, and
+  ``410 Gone`` (an ERROR event) when that version is older than the history;
+- ``fail_next(method, *statuses)`` answers the next requests with errors without applying them;
+- counters: requests by verb, requests started and finished.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp.web
+import attrs
+import kmock
+from kmock._internal import dicts, k8s, rendering
+
+from tests.apiserver import storage
+from tests.apiserver.selectors import SelectorError, parse_selector
+
+KINDS = {"cronjobs": "CronJob", "jobs": "Job", "pods": "Pod", "events": "Event",
+         "namespaces": "Namespace", "leases": "Lease",
+         "customresourcedefinitions": "CustomResourceDefinition"}
+HISTORY = 10_000  # watch events kept for watches that start from a resourceVersion
+MUTATIONS = {"POST": kmock.action.CREATE, "PATCH": kmock.action.UPDATE,
+             "PUT": kmock.action.UPDATE, "DELETE": kmock.action.DELETE}
+
+
+@attrs.frozen
+class ApiError(k8s.KubernetesError):
+    """An error answered with its own status code."""
+
+    status: int = 500
+    reason: str = "InternalError"
+    message: str = "injected"
+
+
+def verb_of(request: rendering.Request) -> str:
+    """The Kubernetes verb of a request, as the API server's audit log would name it."""
+    if request.resource is None:
+        return "other"
+    action = request.action
+    if action == kmock.action.LIST:
+        return "list"
+    if action == kmock.action.WATCH:
+        return "watch"
+    if action == kmock.action.FETCH:
+        return "get"
+    method = str(request.method.value).upper() if request.method else ""
+    return {"POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}.get(
+        method, "other")
+
+
+class ApiServer(kmock.KubernetesEmulator):
+    """kmock's emulator storing the way a real API server does (see the module docstring)."""
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self._versions = itertools.count(1)
+        self.version = 0  # the resourceVersion of the last change
+        self.history: collections.deque[tuple[int, Any, dict[str, Any]]] = collections.deque(
+            maxlen=HISTORY)
+        self.verbs: collections.Counter[str] = collections.Counter()
+        self.started = 0
+        self.finished = 0
+        self._injected: dict[tuple[str, str], collections.deque[int]] = (
+            collections.defaultdict(collections.deque))
+
+    # --- counters and error injection -------------------------------------------------------
+    def fail_next(self, method: str, *statuses: int, plural: str = "cronjobs") -> None:
+        """Answer the next ``method`` requests on ``plural`` with these statuses (one each);
+        an answered error changes nothing."""
+        self._injected[method.upper(), plural].extend(statuses)
+
+    def writes(self) -> int:
+        return sum(self.verbs[verb] for verb in ("create", "patch", "update", "delete"))
+
+    # --- request handling -----------------------------------------------------------------
+    async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        self.started += 1
+        try:
+            self.verbs[verb_of(request)] += 1
+            method = str(request.method.value).upper() if request.method else ""
+            if request.resource is None or method not in MUTATIONS:
+                return await super()._handle(request)
+            injected = self._injected.get((method, str(request.resource.plural)))
+            if injected:
+                raise ApiError(status=injected.popleft())
+            async with self._lock:
+                if request.action == kmock.action.CREATE:
+                    await self._create(request)
+                elif request.name is not None and request.action == kmock.action.UPDATE:
+                    await self._patch(request)
+                elif request.name is not None and request.action == kmock.action.DELETE:
+                    return aiohttp.web.json_response(await self._delete(request))
+            return await k8s.KubernetesScaffold._handle(self, request)
+        finally:
+            self.finished += 1
+
+    def _kind(self, request: rendering.Request) -> str:
+        assert request.resource is not None
+        return KINDS.get(str(request.resource.plural), "Object")
+
+    async def _emit(self, resource: Any, kind: str, obj: dict[str, Any]) -> None:
+        version = int(obj["metadata"]["resourceVersion"])
+        event = {"type": kind, "object": obj}
+        self.history.append((version, resource, event))
+        await self._buses[resource].put(event)
+
+    def _next_version(self) -> str:
+        self.version = next(self._versions)
+        return str(self.version)
+
+    async def _create(self, request: rendering.Request) -> None:
+        data = copy.deepcopy(request.data) if isinstance(request.data, dict) else {}
+        metadata = data.setdefault("metadata", {})
+        namespace = request.namespace or metadata.get("namespace")
+        if namespace:
+            metadata["namespace"] = namespace
+        key: Any = (request.resource, namespace, metadata.get("name"))
+        if key in self._objects and not self._objects[key].deleted:
+            raise k8s.KubernetesObjectConflictError()
+        obj = self._stored(request, data)
+        obj["metadata"].update(
+            uid=str(uuid.uuid4()), resourceVersion=self._next_version(), generation=1,
+            creationTimestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if key in self._objects:
+            self._objects[key].history[:] = [obj]  # one version kept (10,000 in the bench)
+        else:
+            self._objects[key] = obj
+        await self._emit(request.resource, "ADDED", obj)
+
+    def _stored(self, request: rendering.Request, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return storage.stored(self._kind(request), data)
+        except storage.InvalidError as error:
+            raise ApiError(status=422, reason="Invalid", message=str(error)) from None
+
+    async def _patch(self, request: rendering.Request) -> None:
+        key: Any = (request.resource, request.namespace, request.name)
+        if key not in self._objects or self._objects[key].deleted:
+            raise k8s.KubernetesObjectNotFoundError()
+        old = copy.deepcopy(self._objects[key].raw)
+        server_set = {name: old["metadata"].get(name) for name in
+                      ("uid", "creationTimestamp", "resourceVersion", "generation", "name",
+                       "namespace")}
+        patched = dict(dicts.patch_dict(copy.deepcopy(old), request.data or {}))
+        new = self._stored(request, patched)
+        new.setdefault("metadata", {}).update(server_set)
+        if new == old:
+            return  # nothing changed: same resourceVersion, no event
+        if new.get("spec") != old.get("spec"):
+            new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
+        new["metadata"]["resourceVersion"] = self._next_version()
+        self._objects[key].history[:] = [new]
+        await self._emit(request.resource, "MODIFIED", new)
+
+    async def _delete(self, request: rendering.Request) -> dict[str, Any]:
+        """Delete at once (no finalizers, no garbage collection of dependents: the policy in
+        ``propagationPolicy`` is accepted and only recorded)."""
+        key: Any = (request.resource, request.namespace, request.name)
+        if key not in self._objects or self._objects[key].deleted:
+            raise k8s.KubernetesObjectNotFoundError()
+        obj: dict[str, Any] = copy.deepcopy(self._objects[key].raw)
+        obj["metadata"]["resourceVersion"] = self._next_version()
+        self._objects[key].delete()
+        await self._emit(request.resource, "DELETED", obj)
+        return obj
+
+    # --- reading --------------------------------------------------------------------------
+    def _KubernetesEmulator__get_objs(
+        self, request: rendering.Request, strict: bool
+    ) -> list[Any]:
+        # A named request is a dict lookup instead of kmock's scan of every object.
+        objects = self._objects._objects
+        if request.name is not None and (strict or request.namespace is not None):
+            key: Any = (request.resource, request.namespace, request.name)
+            found = objects.get(key)
+            return [] if found is None else [found]
+        return [obj for (resource, namespace, name), obj in objects.items()
+                if resource == request.resource
+                and (request.namespace is None or namespace == request.namespace)
+                and (request.name is None or name == request.name)]
+
+    def _matcher(self, request: rendering.Request) -> Any:
+        try:
+            return parse_selector(request.params.get("labelSelector", ""))
+        except SelectorError as error:
+            raise ApiError(status=400, reason="BadRequest", message=str(error)) from None
+
+    def _live(self, request: rendering.Request) -> Iterable[tuple[str, str, dict[str, Any]]]:
+        matcher = self._matcher(request)
+        for (resource, namespace, name), obj in sorted(
+            self._objects._objects.items(), key=lambda item: (item[0][1] or "", item[0][2])
+        ):
+            if (resource == request.resource and not obj.deleted
+                    and (request.namespace is None or namespace == request.namespace)
+                    and matcher(obj.raw.get("metadata", {}).get("labels", {}))):
+                yield namespace or "", name, obj.raw
+
+    async def _serve_list(self, request: rendering.Request) -> dict[str, Any]:
+        if request.resource not in list(self._get_resources()):
+            raise k8s.KubernetesResourceNotFoundError()
+        limit = int(request.params.get("limit") or 0)
+        after = request.params.get("continue") or ""
+        items: list[dict[str, Any]] = []
+        token = ""
+        async with self._lock:
+            for namespace, name, raw in self._live(request):
+                if after and f"{namespace}/{name}" <= after:
+                    continue
+                if limit and len(items) == limit:
+                    last = items[-1]["metadata"]
+                    token = f"{last.get('namespace', '')}/{last['name']}"
+                    break
+                items.append(raw)
+        metadata: dict[str, Any] = {"resourceVersion": str(self.version)}
+        if token:
+            metadata["continue"] = token
+        resource = request.resource
+        assert resource is not None
+        api_version = f"{resource.group}/{resource.version}" if resource.group else \
+            str(resource.version)
+        return {"apiVersion": api_version, "kind": f"{self._kind(request)}List",
+                "metadata": metadata, "items": items}
+
+    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[Any]:
+        yield b""  # the headers go out at once
+        matcher = self._matcher(request)
+        since = request.params.get("resourceVersion") or ""
+        async with self._lock:
+            resource: Any = request.resource
+            mark = await self._buses[resource].mark()
+            if since in ("", "0"):  # no version: the current objects as ADDED first
+                backlog = [{"type": "ADDED", "object": raw} for _, _, raw in self._live(request)]
+            elif self.history and int(since) < self.history[0][0] - 1 \
+                    and len(self.history) == self.history.maxlen:
+                backlog = [{"type": "ERROR", "object": {
+                    "apiVersion": "v1", "kind": "Status", "status": "Failure", "code": 410,
+                    "reason": "Expired", "message": f"too old resource version: {since}"}}]
+            else:
+                backlog = [event for version, resource, event in self.history
+                           if version > int(since) and resource == request.resource]
+        for event in backlog:
+            if event["type"] == "ERROR" or self._wanted(request, matcher, event):
+                yield event
+            if event["type"] == "ERROR":
+                return
+        async for event in mark:
+            if self._wanted(request, matcher, event):
+                yield event
+
+    @staticmethod
+    def _wanted(request: rendering.Request, matcher: Any, event: dict[str, Any]) -> bool:
+        metadata = event["object"].get("metadata", {})
+        return bool((request.namespace is None or metadata.get("namespace") == request.namespace)
+                    and matcher(metadata.get("labels", {})))
