@@ -18,10 +18,14 @@ fi
 export DATABASE_URL
 .venv/bin/alertctl migrate
 mode=()
-if ! .venv/bin/python -c 'import asyncio, sys
-from alert_operator.main import cluster_reachable
-sys.exit(0 if asyncio.run(cluster_reachable()) else 1)'; then
-  echo "no Kubernetes cluster reachable: running in --dry-run (nothing is written)" >&2
+if ! problem=$(.venv/bin/python -c 'import asyncio, sys
+from alert_core.settings import load_settings
+from alert_operator.clustercheck import cluster_problem
+from alert_operator.login import KubeLogin
+problem = asyncio.run(cluster_problem(KubeLogin(), load_settings().namespace))
+print(problem or "")
+sys.exit(0 if problem is None else 1)'); then
+  echo "no usable Kubernetes cluster ($problem): running in --dry-run (nothing is written)" >&2
   mode=(--dry-run)
 fi
 # Not exec: the trap above must stop the throwaway server when the operator exits.

@@ -1,5 +1,6 @@
-"""alertctl's connection to the cluster: kopf's login (in a pod: the service account; else
-KUBECONFIG or ~/.kube/config, current context) and the operator's API client.
+"""alertctl's connection to the cluster: the operator's login (alert_operator.login: kubectl's
+``--kubeconfig`` / ``KUBECONFIG`` / ``~/.kube/config`` and ``--context``, else the pod's service
+account) and the operator's API client, which logs in again on expiry and on a 401.
 
 alertctl acts with the credentials of whoever runs it, so Kubernetes RBAC decides what they may
 do; its client allows the operator's calls plus creating Jobs (``alertctl run-now``).
@@ -9,39 +10,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import quote
 
-import kopf
-import yaml
-
+from alert_operator.clustercheck import describe_cluster_error
 from alert_operator.kube import Body, HttpKubeApi, NotFoundError
+from alert_operator.login import KubeLogin, LoginFailure
 from alert_operator.permissions import allowed
 
 # Beyond the operator's own permissions (alert_operator.permissions.OPERATOR_RULES).
+__all__ = ["ClusterUnavailableError", "CtlKubeApi", "connect", "describe_cluster_error"]
+
 EXTRA_RULES: dict[tuple[str, str], tuple[str, ...]] = {("batch", "jobs"): ("create",)}
 
 
 class ClusterUnavailableError(RuntimeError):
     """No cluster to talk to: no credentials found, or a kubeconfig we cannot use."""
-
-
-def login() -> Any:
-    """kopf's ConnectionInfo: in-cluster first, then the kubeconfig's current context."""
-    settings = kopf.OperatorSettings()
-    try:
-        connection = kopf.login_with_service_account(settings=settings)
-        if connection is None:
-            connection = kopf.login_with_kubeconfig(settings=settings)
-    except (kopf.LoginError, OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as error:
-        raise ClusterUnavailableError(
-            f"no usable cluster credentials: {type(error).__name__}: {error}"[:300]
-        ) from None
-    if connection is None:
-        raise ClusterUnavailableError(
-            "no cluster: not in a pod, and neither KUBECONFIG nor ~/.kube/config is there"
-        )
-    return connection
 
 
 class CtlKubeApi(HttpKubeApi):
@@ -68,9 +51,14 @@ class CtlKubeApi(HttpKubeApi):
 
 
 @asynccontextmanager
-async def connect() -> AsyncIterator[CtlKubeApi]:
-    """A client for the current cluster; raises :class:`ClusterUnavailableError` without one."""
-    api = CtlKubeApi(login())
+async def connect(kube_login: KubeLogin | None = None) -> AsyncIterator[CtlKubeApi]:
+    """A client for the cluster; raises :class:`ClusterUnavailableError` without credentials."""
+    kube_login = kube_login or KubeLogin()
+    try:
+        connection = kube_login.login()
+    except LoginFailure as error:
+        raise ClusterUnavailableError(str(error)) from None
+    api = CtlKubeApi(connection, relogin=kube_login.login)
     try:
         yield api
     finally:

@@ -36,6 +36,17 @@ DatabaseUrlOption = Annotated[
     str | None,
     typer.Option("--database-url", help="PostgreSQL URL [env: DATABASE_URL]", show_default=False),
 ]
+KubeconfigOption = Annotated[
+    str | None,
+    typer.Option("--kubeconfig", help="kubeconfig file(s), ':'-joined, as kubectl's "
+                 "[env: KUBECONFIG; else ~/.kube/config; else the pod's service account]",
+                 show_default=False),
+]
+ContextOption = Annotated[
+    str | None,
+    typer.Option("--context", help="the kubeconfig context to use [its current-context]",
+                 show_default=False),
+]
 NamespaceOption = Annotated[
     str | None,
     typer.Option("--namespace", "-n", help="namespace of the CronJobs [env: ALERT_NAMESPACE]"),

@@ -26,10 +26,17 @@ from alert_core.db.engine import make_engine
 from alert_core.db.history import RunRecord, run_by_job_name
 from alert_core.db.pauses import load_pauses
 from alert_core.settings import Settings
-from alert_ctl.cluster import ClusterUnavailableError, CtlKubeApi, connect
+from alert_ctl.cluster import (
+    ClusterUnavailableError,
+    CtlKubeApi,
+    connect,
+    describe_cluster_error,
+)
 from alert_ctl.common import (
     EXIT_FAILURE,
+    ContextOption,
     DatabaseUrlOption,
+    KubeconfigOption,
     NamespaceOption,
     fail,
     run_async,
@@ -46,6 +53,7 @@ from alert_ctl.formatting import (
 )
 from alert_ctl.history_cmd import run_document
 from alert_operator.kube import ApiError, is_managed
+from alert_operator.login import KubeLogin
 
 INSTANTIATE_ANNOTATION = "cronjob.kubernetes.io/instantiate"
 MAX_JOB_NAME = 63  # the Job's name becomes a label value (batch.kubernetes.io/job-name)
@@ -134,10 +142,11 @@ async def _wait(
 
 
 async def start_run(
-    settings: Settings, alert: AlertRow, *, wait: bool, wait_seconds: float
+    settings: Settings, alert: AlertRow, *, wait: bool, wait_seconds: float,
+    kube_login: KubeLogin | None = None,
 ) -> Started:
     name = cronjob_name(alert.id)
-    async with connect() as api:
+    async with connect(kube_login) as api:
         cronjob = await api.get_cronjob(settings.namespace, name)
         if cronjob is None:
             raise RunNowError(f"no CronJob {name} in namespace {settings.namespace}"
@@ -192,6 +201,8 @@ def run_now(
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
 ) -> None:
     """Start the alert's run now from its CronJob (a manual Job) and say how to follow it."""
     settings = settings_from(database_url=database_url, namespace=namespace)
@@ -208,13 +219,15 @@ def run_now(
         note("the alert is " + ("paused" if paused else "inactive")
              + ": its schedule is suspended, but this manual run goes ahead")
     try:
-        started = run_async(lambda: start_run(settings, alert, wait=wait, wait_seconds=timeout))
+        kube_login = KubeLogin(kubeconfig, context)
+        started = run_async(lambda: start_run(settings, alert, wait=wait, wait_seconds=timeout,
+                                              kube_login=kube_login))
     except RunNowError as error:
         fail(str(error), EXIT_FAILURE)
     except ClusterUnavailableError as error:
         fail(str(error), EXIT_FAILURE)
     except ApiError as error:
-        fail(f"cluster unreachable or refusing: {error}", EXIT_FAILURE)
+        fail(describe_cluster_error(error), EXIT_FAILURE)
     document = _document(started, settings)
     outcome, ok = _outcome(document) if wait else ("", True)
     if output is Format.table:

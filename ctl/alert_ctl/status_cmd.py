@@ -24,8 +24,14 @@ from alert_core.db.pauses import GLOBAL_PAUSE_UUID, PauseRecord, Pauses, load_pa
 from alert_core.frequency import next_fire_times, now_utc
 from alert_core.settings import Settings
 from alert_core.spread import spread_frequency
-from alert_ctl.cluster import ClusterUnavailableError, connect
-from alert_ctl.common import DatabaseUrlOption, NamespaceOption, settings_from
+from alert_ctl.cluster import ClusterUnavailableError, connect, describe_cluster_error
+from alert_ctl.common import (
+    ContextOption,
+    DatabaseUrlOption,
+    KubeconfigOption,
+    NamespaceOption,
+    settings_from,
+)
 from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
 from alert_ctl.describe import describe_cron
 from alert_ctl.formatting import (
@@ -40,6 +46,7 @@ from alert_ctl.formatting import (
     short_time,
 )
 from alert_operator.kube import ApiError
+from alert_operator.login import KubeLogin
 from alert_operator.planner import Summarizer, plan
 from alert_operator.state import AlertState
 
@@ -179,13 +186,18 @@ async def _read_database(
     return Snapshot(rows, pauses, runs, filtered=filtered)
 
 
-async def read_cluster(settings: Settings, snapshot: Snapshot) -> None:
+async def read_cluster(
+    settings: Settings, snapshot: Snapshot, kube_login: KubeLogin | None = None
+) -> None:
     """Fill in the cluster's side, or say why it is missing (never raises for that)."""
     try:
-        async with connect() as api:
+        async with connect(kube_login) as api:
             snapshot.cronjobs = await api.list_managed_cronjobs(settings.namespace)
-    except (ClusterUnavailableError, ApiError) as error:
+    except ClusterUnavailableError as error:
         snapshot.cluster_error = str(error)[:300]
+        return
+    except ApiError as error:
+        snapshot.cluster_error = describe_cluster_error(error)
         return
     pauses = Pauses(GLOBAL_PAUSE_UUID in snapshot.pauses,
                     frozenset(snapshot.pauses) - {GLOBAL_PAUSE_UUID})
@@ -260,6 +272,8 @@ def status(
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
 ) -> None:
     """One row per alert: schedule, state, next and last run, CronJob in sync or not."""
     settings = settings_from(database_url=database_url, namespace=namespace)
@@ -268,7 +282,7 @@ def status(
 
     async def work(conn: AsyncConnection) -> Snapshot:
         snapshot = await _read_database(settings, conn, alert_id, client_id)
-        await read_cluster(settings, snapshot)
+        await read_cluster(settings, snapshot, KubeLogin(kubeconfig, context))
         return snapshot
 
     document = status_document(with_connection(settings, work), settings)

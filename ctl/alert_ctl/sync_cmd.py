@@ -17,10 +17,12 @@ import typer
 
 from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
-from alert_ctl.cluster import ClusterUnavailableError, connect
+from alert_ctl.cluster import ClusterUnavailableError, connect, describe_cluster_error
 from alert_ctl.common import (
     EXIT_FAILURE,
+    ContextOption,
     DatabaseUrlOption,
+    KubeconfigOption,
     NamespaceOption,
     fail,
     run_async,
@@ -36,6 +38,7 @@ from alert_ctl.formatting import (
     say,
 )
 from alert_operator.kube import ApiError
+from alert_operator.login import KubeLogin
 from alert_operator.logs import TextFormatter
 from alert_operator.planner import Action
 from alert_operator.reconciler import Reconciler, SyncResult
@@ -74,12 +77,12 @@ class Progress:
             self._bar = None
 
 
-async def run_sync(settings: Settings) -> SyncResult:
+async def run_sync(settings: Settings, kube_login: KubeLogin | None = None) -> SyncResult:
     """One full sync with the operator's Reconciler; raises ClusterUnavailableError/ApiError."""
     engine = make_engine(settings, pool_size=2)
     progress = Progress()
     try:
-        async with connect() as api:
+        async with connect(kube_login) as api:
             # Fail fast, with a clear line, when the cluster does not answer at all.
             await api.list_managed_cronjobs(settings.namespace)
             reconciler = Reconciler(settings, DatabaseAlertSource(engine, settings), api,
@@ -157,6 +160,8 @@ def sync(
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
 ) -> None:
     """Reconcile all alerts into CronJobs now, and show what changed per alert."""
     # The summary below says what the operator's log lines would; -v shows them too.
@@ -172,11 +177,11 @@ def sync(
     )
     require_database(settings)
     try:
-        result = run_async(lambda: run_sync(settings))
+        result = run_async(lambda: run_sync(settings, KubeLogin(kubeconfig, context)))
     except ClusterUnavailableError as error:
         fail(str(error), EXIT_FAILURE)
     except ApiError as error:
-        fail(f"cluster unreachable or refusing: {error}", EXIT_FAILURE)
+        fail(describe_cluster_error(error), EXIT_FAILURE)
     if result.plan is None:  # stopped before planning: nothing was written
         fail(f"sync aborted, nothing changed: {result.error}", EXIT_FAILURE)
     document = sync_document(result, settings)

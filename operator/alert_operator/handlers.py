@@ -29,6 +29,7 @@ from alert_operator.changefeed import ChangeFeed
 from alert_operator.events import EventRecorder
 from alert_operator.jobs import JobOutcomeRecorder
 from alert_operator.kube import HttpKubeApi, KubeApi, is_managed
+from alert_operator.login import KubeLogin, LoginFailure
 from alert_operator.reconciler import Reconciler
 from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
@@ -36,6 +37,7 @@ from alert_operator.state import OperatorState
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_ERROR_SECONDS = (2.0, 5.0, 10.0, 30.0, 60.0)
+RETRY_LOGIN_SECONDS = 10.0
 SHUTDOWN_GRACE_SECONDS = 20.0
 COLUMN_CHECK_TIMEOUT_SECONDS = 10.0
 MANAGED_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
@@ -54,6 +56,7 @@ class Runtime:
     jobs: JobOutcomeRecorder | None = None
     status_server: status.StatusServer | None = None
     logged_in: asyncio.Event = field(default_factory=asyncio.Event)
+    kube_login: KubeLogin = field(default_factory=KubeLogin)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self, api: KubeApi) -> None:
@@ -151,14 +154,17 @@ async def on_startup(memo: Any, **_: Any) -> None:
              " (dry-run: nothing will be written)" if runtime.settings.dry_run else "")
 
 
-async def on_login(memo: Any, **kwargs: Any) -> Any:
-    """kopf's own logins: the pod's service account, else the kubeconfig's current context."""
-    connection = kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
-    if connection is None:
-        raise kopf.LoginError("no Kubernetes credentials: no service account and no kubeconfig")
+async def on_login(memo: Any, **_: Any) -> Any:
+    """The kubernetes client's configuration loading (alert_operator.login), for kopf and for
+    our API client; kopf calls it again when the credentials expire or get a 401. A failed
+    login is reported in one line and retried (kopf retries a TemporaryError, no traceback)."""
     runtime = _runtime(memo)
+    try:
+        connection = await asyncio.to_thread(runtime.kube_login.login)
+    except LoginFailure as error:
+        raise kopf.TemporaryError(f"cannot log in: {error}", delay=RETRY_LOGIN_SECONDS) from None
     if runtime.api is None:
-        runtime.start(HttpKubeApi(connection))
+        runtime.start(HttpKubeApi(connection, relogin=runtime.kube_login.login))
     elif isinstance(runtime.api, HttpKubeApi):  # a re-login: rotated token or certificate
         runtime.api.update_credentials(connection)
     runtime.logged_in.set()

@@ -9,8 +9,10 @@ would fail again); 404 is :class:`NotFoundError`.
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -95,29 +97,57 @@ def _error(verb: str, status: int, text: str) -> ApiError:
     return PermanentApiError(verb, status, reason, message)
 
 
+def _expired(connection: Any) -> bool:
+    expiration = getattr(connection, "expiration", None)
+    if expiration is None:
+        return False
+    if expiration.tzinfo is None:
+        expiration = expiration.replace(tzinfo=datetime.UTC)
+    return bool(datetime.datetime.now(datetime.UTC) >= expiration)
+
+
 class HttpKubeApi:
     """:class:`KubeApi` over aiohttp, from kopf's ``ConnectionInfo`` (server, CA, token, certs).
 
-    kopf's own login (service account in a pod, else the kubeconfig) produces the ConnectionInfo;
-    its ``as_ssl_context()`` and ``as_http_headers()`` cover CA data/path, ``insecure``, client
-    certificates and keys, bearer tokens and basic auth.
+    ``relogin`` (alert_operator.login.KubeLogin.login: the kubernetes client's configuration
+    loading) gives new credentials when these have expired (an exec plugin's ExecCredential
+    expiry, the service-account token's re-read period) or the server answered 401; the request
+    is then sent once more. Its ``as_ssl_context()`` and ``as_http_headers()`` cover CA
+    data/path, ``insecure``, client certificates and keys, bearer tokens and basic auth.
     """
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, relogin: Callable[[], Any] | None = None) -> None:
         self.server = str(connection.server).rstrip("/")
         connector = aiohttp.TCPConnector(limit=64, ssl=connection.as_ssl_context())
+        self._connection = connection
         self._auth_headers: dict[str, str] = dict(connection.as_http_headers())
+        self._relogin = relogin
+        self._relogin_lock = asyncio.Lock()
         self._session = aiohttp.ClientSession(
             connector=connector,
             headers={"User-Agent": "alert-operator"},
             timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
+            proxy=getattr(connection, "proxy_url", None),
             trust_env=bool(getattr(connection, "trust_env", False)),
         )
 
     def update_credentials(self, connection: Any) -> None:
-        """Use the credentials of a new kopf login (kopf logs in again after a 401, e.g. when a
-        projected service-account token was rotated); the connection pool is kept."""
+        """Use the credentials of a new login (kopf's, or our own after an expiry or a 401);
+        the connection pool is kept."""
+        self._connection = connection
         self._auth_headers = dict(connection.as_http_headers())
+
+    async def _fresh_credentials(self, used: Any) -> None:
+        """Log in again unless someone else already did since ``used`` was taken (one plugin
+        run for many requests that failed at once). The loading blocks: in a thread."""
+        async with self._relogin_lock:
+            if self._connection is not used or self._relogin is None:
+                return
+            try:
+                connection = await asyncio.to_thread(self._relogin)
+            except Exception as error:  # LoginFailure: its message is one line, no secrets
+                raise RetryableApiError("login", 401, "LoginFailed", str(error)) from error
+            self.update_credentials(connection)
 
     async def close(self) -> None:
         await self._session.close()
@@ -137,6 +167,26 @@ class HttpKubeApi:
             what = f"{verb} {group or 'core'}/{resource}"
             raise ForbiddenCallError(f"{what} is not in OPERATOR_RULES")
         data = None if body is None else json.dumps(body)
+        if _expired(self._connection):
+            await self._fresh_credentials(self._connection)
+        for attempt in (1, 2):
+            used = self._connection
+            status, text = await self._send(verb, method, path, params, data, content_type)
+            if status == 401 and attempt == 1 and self._relogin is not None:
+                await self._fresh_credentials(used)  # rotated or revoked: log in, try once more
+                continue
+            if status >= 300:
+                raise _error(verb, status, text)
+            break
+        try:
+            return dict(json.loads(text)) if text else {}
+        except ValueError as error:
+            raise RetryableApiError(verb, 0, "InvalidJSON", str(error)) from error
+
+    async def _send(
+        self, verb: str, method: str, path: str, params: Mapping[str, str] | None,
+        data: str | None, content_type: str,
+    ) -> tuple[int, str]:
         headers = dict(self._auth_headers)
         if data is not None:
             headers["Content-Type"] = content_type
@@ -144,10 +194,7 @@ class HttpKubeApi:
             async with self._session.request(
                 method, self.server + path, params=params, data=data, headers=headers
             ) as response:
-                text = await response.text()
-                if response.status >= 300:
-                    raise _error(verb, response.status, text)
-                return dict(json.loads(text)) if text else {}
+                return response.status, await response.text()
         except (TimeoutError, aiohttp.ClientError, ValueError) as error:
             API_ERRORS.labels(verb=verb, status="0").inc()
             raise RetryableApiError(verb, 0, type(error).__name__, str(error)) from error

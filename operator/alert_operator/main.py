@@ -1,8 +1,10 @@
 """``alert-operator run``: the kopf operator, or (dry-run, no cluster) the reconciler alone.
 
-Kubernetes credentials as kopf finds them: the pod's service account, else ``KUBECONFIG`` /
-``~/.kube/config`` (current context). kopf runs standalone (no peering objects), watches one
-namespace, and never scans the cluster (the operator may only have rights in its namespace).
+Kubernetes credentials as kubectl finds them (alert_operator.login, the ``kubernetes`` client's
+configuration loading): ``--kubeconfig`` / ``KUBECONFIG`` / ``~/.kube/config`` (``--context`` or
+the current context), else the pod's service account. kopf runs standalone (no peering
+objects), watches one namespace, and never scans the cluster (the operator may only have rights
+in its namespace).
 SIGTERM/SIGINT: stop listening, finish the writes in flight, exit.
 """
 
@@ -17,13 +19,14 @@ import sys
 import threading
 from typing import Any, NoReturn
 
-import aiohttp
 import kopf
 
 from alert_core.cronjob import MANAGED_SELECTOR
 from alert_core.settings import Settings, SettingsError, load_settings
+from alert_operator.clustercheck import cluster_problem, wait_until_usable
 from alert_operator.handlers import Runtime, build_registry
 from alert_operator.kube import LIST_PAGE_SIZE, EmptyCluster
+from alert_operator.login import KubeLogin
 from alert_operator.logs import setup_logging
 from alert_operator.state import OperatorState
 
@@ -31,7 +34,6 @@ log = logging.getLogger("alert_operator")
 
 EXIT_USAGE = 2
 WORKER_IDLE_SECONDS = 0.5
-CLUSTER_CHECK_TIMEOUT_SECONDS = 5.0
 
 
 def kopf_settings(settings: Settings) -> kopf.OperatorSettings:
@@ -60,9 +62,32 @@ async def operate(
     state: OperatorState | None = None,
     stop_flag: Any = None,
     ready_flag: Any = None,
+    kube_login: KubeLogin | None = None,
 ) -> None:
-    """Run the kopf operator until ``stop_flag`` (or a signal, in the main thread)."""
-    runtime = Runtime(settings, state or OperatorState(dry_run=settings.dry_run))
+    """Run the kopf operator until ``stop_flag`` (or a signal, in the main thread).
+
+    It starts once the cluster accepts our credentials (until then: one line per try, and
+    retries); when kopf gives up on credentials the cluster keeps refusing, it waits again."""
+    kube_login = kube_login or KubeLogin()
+    state = state or OperatorState(dry_run=settings.dry_run)
+
+    def stopped() -> bool:
+        return bool(stop_flag is not None and stop_flag.is_set())
+
+    while await wait_until_usable(kube_login, settings.namespace, stopped):
+        try:
+            await _operate_once(settings, state, stop_flag, ready_flag, kube_login)
+            return
+        except kopf.LoginError:
+            log.error("the cluster refused our credentials (%s) after logging in again; "
+                      "waiting until it accepts them", kube_login.describe())
+
+
+async def _operate_once(
+    settings: Settings, state: OperatorState, stop_flag: Any, ready_flag: Any,
+    kube_login: KubeLogin,
+) -> None:
+    runtime = Runtime(settings, state, kube_login=kube_login)
     await _start_status(runtime)
     try:
         await kopf.operator(
@@ -124,31 +149,6 @@ async def operate_without_cluster(
         await runtime.stop()
 
 
-def _credentials() -> Any:
-    config = kopf.OperatorSettings()
-    try:
-        return kopf.login_with_service_account(settings=config) or kopf.login_with_kubeconfig(
-            settings=config
-        )
-    except Exception:  # a broken kubeconfig counts as no cluster
-        return None
-
-
-async def cluster_reachable() -> bool:
-    connection = _credentials()
-    if connection is None:
-        return False
-    try:
-        async with aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=connection.as_ssl_context()),
-            headers=connection.as_http_headers(),
-            timeout=aiohttp.ClientTimeout(total=CLUSTER_CHECK_TIMEOUT_SECONDS),
-        ) as session, session.get(str(connection.server).rstrip("/") + "/version") as answer:
-            return answer.status < 500
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError):
-        return False
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"alert-operator: error: {message} (see --help)\n")
@@ -172,12 +172,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--log-format", choices=("auto", "json", "text"),
                      help="log lines: json in clusters, text on a terminal [auto]")
     run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    run.add_argument("--kubeconfig", help="kubeconfig file(s) as kubectl's (':'-joined) "
+                     "[KUBECONFIG, ~/.kube/config; else the pod's service account]")
+    run.add_argument("--context", help="the kubeconfig context to use [its current-context]")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    overrides = {key: value for key, value in vars(args).items() if key != "command"}
+    kube_login = KubeLogin(args.kubeconfig, args.context)
+    overrides = {key: value for key, value in vars(args).items()
+                 if key not in {"command", "kubeconfig", "context"}}
     try:
         settings = load_settings(**overrides)
         settings.require_database_url()
@@ -185,14 +190,20 @@ def main(argv: list[str] | None = None) -> None:
         print(f"alert-operator: error: {error}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
     setup_logging(settings)
-    has_cluster = asyncio.run(cluster_reachable())
-    if not has_cluster and not settings.dry_run:
-        print("alert-operator: error: no Kubernetes cluster reachable (no service account, no "
-              "usable kubeconfig context); use --dry-run to try it without one", file=sys.stderr)
+    wrong_context = kube_login.context_problem()
+    if wrong_context is not None:
+        print(f"alert-operator: error: {wrong_context}", file=sys.stderr)
+        sys.exit(1)
+    problem = asyncio.run(cluster_problem(kube_login, settings.namespace))
+    if problem is not None and settings.dry_run:
+        log.info("no usable Kubernetes cluster: %s", problem)
+    elif problem is not None and not kube_login.configured():
+        print(f"alert-operator: error: {problem}; use --dry-run to try it without a cluster",
+              file=sys.stderr)
         sys.exit(1)
     try:
-        if has_cluster:
-            asyncio.run(operate(settings))
+        if problem is None or not settings.dry_run:
+            asyncio.run(operate(settings, kube_login=kube_login))
         else:
             asyncio.run(operate_without_cluster(settings, OperatorState(dry_run=True)))
     except StartupError as error:

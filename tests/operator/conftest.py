@@ -179,8 +179,9 @@ def operator_settings(database_url: str) -> Settings:
 class OperatorProcess:
     """The real operator (kopf and our handlers) running in a thread until stopped."""
 
-    def __init__(self, settings: Settings, *, kopf: bool = True) -> None:
+    def __init__(self, settings: Settings, *, kopf: bool = True, kube_login: Any = None) -> None:
         self.settings = settings
+        self.kube_login = kube_login  # None: KubeLogin() (KUBECONFIG, as the fixture sets it)
         self.state = OperatorState(dry_run=settings.dry_run)
         self._kopf = kopf
         self._stop = threading.Event()
@@ -192,7 +193,8 @@ class OperatorProcess:
 
         try:
             if self._kopf:
-                asyncio.run(operate(self.settings, state=self.state, stop_flag=self._stop))
+                asyncio.run(operate(self.settings, state=self.state, stop_flag=self._stop,
+                                    kube_login=self.kube_login))
             else:
                 asyncio.run(operate_without_cluster(self.settings, self.state, self._stop))
         except BaseException as error:  # reported by stop()
@@ -226,9 +228,9 @@ def operator_factory(
     """Start the real operator: ``operator_factory(**setting_overrides)``; stopped at teardown."""
     started: list[OperatorProcess] = []
 
-    def _start(*, kopf: bool = True, **overrides: Any) -> OperatorProcess:
+    def _start(*, kopf: bool = True, kube_login: Any = None, **overrides: Any) -> OperatorProcess:
         settings = operator_settings.model_copy(update=overrides)
-        process = OperatorProcess(settings, kopf=kopf).start()
+        process = OperatorProcess(settings, kopf=kopf, kube_login=kube_login).start()
         started.append(process)
         return process
 
