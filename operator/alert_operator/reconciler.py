@@ -114,12 +114,13 @@ class Reconciler:
         the_plan = plan(snapshot.rows, snapshot.existing, snapshot.pauses, self.settings,
                         scope=None if scope is None else {scope},
                         recently_deleted=self.deletes.count() if scope is None else 0)
-        if (scope is not None and the_plan.count("delete")
-                and not self.deletes.reserve_one_alert_delete()):
-            log.warning("many alerts deleted one by one: deferring their deletes to a full sync")
-            self.full_sync_wanted.set()
-            return SyncResult(ok=True, blocked_deletes="many one-alert deletes: full sync",
-                              plan=the_plan)
+        if scope is not None and the_plan.count("delete"):
+            deferred = self._why_defer_one_alert_delete()
+            if deferred:
+                log.warning("delete of alert %s's CronJob deferred to a full sync: %s",
+                            scope, deferred)
+                self.full_sync_wanted.set()
+                return SyncResult(ok=True, blocked_deletes=deferred, plan=the_plan)
         self._remember_in_sync(scope, snapshot.digests, the_plan)
         del snapshot  # the plan has what it needs: free the rows before the writes
         await report(the_plan, self.events, self.deletes)
@@ -136,6 +137,18 @@ class Reconciler:
             invalid=len(the_plan.invalid), blocked_deletes=the_plan.blocked_deletes,
             plan=the_plan, applied=applied,
         )
+
+    def _why_defer_one_alert_delete(self) -> str | None:
+        """A one-alert delete goes only after a full sync has seen the whole picture and held
+        nothing back (a restart's watch events must not take, one by one, CronJobs that the
+        full sync holds), and only while few went one by one lately."""
+        if self.state.full_syncs == 0:
+            return "no full sync yet"
+        if self.state.mass_delete_blocked:
+            return "mass-delete protection holds deletes"
+        if not self.deletes.reserve_one_alert_delete():
+            return "many alerts deleted one by one"
+        return None
 
     def _remember_in_sync(self, scope: uuid.UUID | None, digests: dict[uuid.UUID, str],
                           the_plan: Plan) -> None:

@@ -299,9 +299,10 @@ async def test_job_parts_that_are_not_objects_are_counted_and_ignored(
     assert malformed_metric(field) == before + 1
 
 
-async def test_nul_in_a_condition_message_is_stored_without_it(
+async def test_nul_in_a_condition_message_is_stored_escaped(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
     await JobOutcomeRecorder(engine, settings, None).handle(job(message="bad\x00news"))
     [row] = await runs(db)
-    assert row["error"] == f"{BACKOFF[0]}: badnews"
+    # PostgreSQL text cannot hold NUL: stored as its escape, like the runner's errors.
+    assert row["error"] == f"{BACKOFF[0]}: bad\\x00news"

@@ -300,3 +300,23 @@ def test_shutdown_drains_the_writes_in_flight_and_starts_no_new_one() -> None:
         assert world.cluster.creates_started == 4  # nothing new after the drain
 
     run(steps, max_concurrency=4)
+
+
+def test_one_alert_deletes_wait_for_a_full_sync_that_holds_nothing_back() -> None:
+    """A restart: the watch events of CronJobs whose rows are gone come before the first full
+    sync; none may delete, and after a full sync that blocks, none may either."""
+    async def steps(world: World) -> None:
+        alerts = await scheduled(world, 8)
+        world.source.rows.clear()
+        restarted = Reconciler(SETTINGS, world.source, world.cluster, OperatorState(),
+                               clock=world.clock)
+        before = await restarted.sync_alert(alerts[0])
+        assert before.blocked_deletes == "no full sync yet" and world.deletes() == 0
+        assert restarted.full_sync_wanted.is_set()
+        held = await restarted.full_sync()
+        assert held.blocked_deletes and restarted.state.mass_delete_blocked
+        after = await restarted.sync_alert(alerts[1])
+        assert after.blocked_deletes == "mass-delete protection holds deletes"
+        assert world.deletes() == 0 and len(world.cluster.cronjobs) == 8
+
+    run(steps)
