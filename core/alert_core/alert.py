@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from alert_core.frequency import (
-    Cron,
-    Daily,
+    AnyFrequency,
     FrequencyError,
-    Hourly,
-    Monthly,
-    Weekly,
     parse_frequency,
 )
 
@@ -31,7 +27,7 @@ class Alert:
     id: uuid.UUID
     client_id: uuid.UUID
     name: str
-    frequency: Hourly | Daily | Weekly | Monthly | Cron
+    frequency: AnyFrequency
     is_active: bool
 
 

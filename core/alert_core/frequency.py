@@ -187,8 +187,9 @@ class Cron(_Frequency):
 
 
 TYPES = frozenset({"hourly", "daily", "weekly", "monthly", "cron"})
-Frequency = Annotated[Hourly | Daily | Weekly | Monthly | Cron, Field(discriminator="type")]
-_ADAPTER: TypeAdapter[Hourly | Daily | Weekly | Monthly | Cron] = TypeAdapter(Frequency)
+AnyFrequency = Hourly | Daily | Weekly | Monthly | Cron
+Frequency = Annotated[AnyFrequency, Field(discriminator="type")]
+_ADAPTER: TypeAdapter[AnyFrequency] = TypeAdapter(Frequency)
 
 
 def _describe(error: ValidationError) -> str:
@@ -208,7 +209,7 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
-def parse_frequency(raw: Any) -> Hourly | Daily | Weekly | Monthly | Cron:
+def parse_frequency(raw: Any) -> AnyFrequency:
     """Validate a frequency given as a dict or a JSON string.
 
     Raises :class:`FrequencyError` with a one-line message naming the wrong field.
@@ -225,7 +226,7 @@ def _compiled(expression: str) -> CronSchedule:
 
 
 def next_fire_times(
-    frequency: Hourly | Daily | Weekly | Monthly | Cron, after: datetime, count: int
+    frequency: AnyFrequency, after: datetime, count: int
 ) -> list[datetime]:
     """The next ``count`` times the CronJob fires, strictly after ``after``, in the frequency's
     timezone (a missing wall-clock time is skipped, a repeated one fires twice)."""

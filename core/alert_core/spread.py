@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from alert_core.frequency import Cron, Daily, Hourly, Monthly, Weekly
+from alert_core.frequency import AnyFrequency, Cron
 
 MINUTES_PER_HOUR = 60
 
@@ -38,8 +38,8 @@ def spread_offset(alert_id: uuid.UUID, minute: int, window: int) -> int:
 
 
 def spread_frequency(
-    frequency: Hourly | Daily | Weekly | Monthly | Cron, alert_id: uuid.UUID, window: int
-) -> Hourly | Daily | Weekly | Monthly | Cron:
+    frequency: AnyFrequency, alert_id: uuid.UUID, window: int
+) -> AnyFrequency:
     """The frequency the CronJob really runs at (the same object when nothing moves)."""
     if window <= 1 or isinstance(frequency, Cron):
         return frequency
@@ -51,7 +51,7 @@ def spread_frequency(
 
 
 def spread_cron(
-    frequency: Hourly | Daily | Weekly | Monthly | Cron, alert_id: uuid.UUID, window: int
+    frequency: AnyFrequency, alert_id: uuid.UUID, window: int
 ) -> str:
     """``spec.schedule`` for the alert, with its offset applied when the window is on."""
     return spread_frequency(frequency, alert_id, window).to_cron()

@@ -9,12 +9,8 @@ from typing import Annotated
 import typer
 
 from alert_core.frequency import (
-    Cron,
-    Daily,
+    AnyFrequency,
     FrequencyError,
-    Hourly,
-    Monthly,
-    Weekly,
     next_fire_times,
     now_utc,
     parse_frequency,
@@ -23,7 +19,7 @@ from alert_ctl.common import EXIT_USAGE, Output, OutputOption, fail, print_json
 from alert_ctl.formatting import say
 
 
-def frequency_from_column_text(text: str) -> Hourly | Daily | Weekly | Monthly | Cron:
+def frequency_from_column_text(text: str) -> AnyFrequency:
     """The frequency a row whose ``frequency`` column holds ``text`` has, by the same rule.
 
     The reader decodes the column's JSON once and ``parse_frequency`` decodes a string once
