@@ -53,8 +53,9 @@ class TokenAuthority:
         self._token = token
 
     def rotate(self) -> None:
-        self.rotations += 1
+        # Counted after the new token is in place: a test that waits for the count reads it.
         self.set(secrets.token_hex(16))
+        self.rotations += 1
 
     @property
     def token(self) -> str:
