@@ -16,6 +16,7 @@ from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_operator.kube import HttpKubeApi
 from alert_operator.reconciler import Reconciler
+from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
 
 
@@ -50,7 +51,7 @@ async def reconcile(
                         max_concurrency=concurrency)
     engine = make_engine(settings)
     api = HttpKubeApi(PlainHttp(api_url))
-    reconciler = Reconciler(settings, engine, api, OperatorState())
+    reconciler = Reconciler(settings, DatabaseAlertSource(engine, settings), api, OperatorState())
     runs = []
     try:
         for _ in range(syncs):

@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from alert_core.settings import Settings
 from alert_operator import metrics
 from alert_operator.applier import Applied, Applier, EventSink, Progress
@@ -41,7 +39,7 @@ from alert_operator.planner import ActionKind, Plan, plan
 from alert_operator.record import failed_actions, record
 from alert_operator.report import report
 from alert_operator.snapshot import ReadError, read
-from alert_operator.source import AlertSource, DatabaseAlertSource
+from alert_operator.source import AlertSource
 from alert_operator.state import OperatorState
 
 log = logging.getLogger(__name__)
@@ -65,7 +63,7 @@ class Reconciler:
     def __init__(
         self,
         settings: Settings,
-        source: AlertSource | AsyncEngine,
+        source: AlertSource,
         api: KubeApi,
         state: OperatorState,
         events: EventSink | None = None,
@@ -74,9 +72,7 @@ class Reconciler:
         progress: Progress | None = None,
     ) -> None:
         self.settings = settings
-        # An engine is taken as the database source too (the constructor's older signature).
-        self.source = (DatabaseAlertSource(source, settings) if isinstance(source, AsyncEngine)
-                       else source)
+        self.source = source
         self.api = api
         self.state = state
         self.events = events

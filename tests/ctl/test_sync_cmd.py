@@ -15,6 +15,7 @@ from alert_core.settings import Settings
 from alert_ctl.cluster import connect
 from alert_ctl.schemas import SYNC
 from alert_operator.reconciler import Reconciler
+from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
 from tests.ctl.conftest import DEAD_DATABASE_URL, NAMESPACE, Database, Emulator, Result
 
@@ -88,7 +89,8 @@ def test_pause_survives_resyncs_and_operator_restarts(
         engine = make_engine(settings)
         try:
             async with connect() as api:
-                result = await Reconciler(settings, engine, api, OperatorState()).full_sync()
+                result = await Reconciler(settings, DatabaseAlertSource(engine, settings), api,
+                                         OperatorState()).full_sync()
         finally:
             await engine.dispose()
         assert result.ok, result

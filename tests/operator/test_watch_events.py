@@ -20,6 +20,7 @@ from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_operator.kube import HttpKubeApi
 from alert_operator.reconciler import Reconciler
+from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
 from tests.operator.conftest import NAMESPACE, Database, Emulator
 
@@ -50,7 +51,8 @@ def run(emulator: Emulator, database_url: str,
         engine = make_engine(settings)
         api = HttpKubeApi(PlainHttp(emulator.url))
         try:
-            await steps(Reconciler(settings, engine, api, OperatorState()))
+            source = DatabaseAlertSource(engine, settings)
+            await steps(Reconciler(settings, source, api, OperatorState()))
         finally:
             await api.close()
             await engine.dispose()
