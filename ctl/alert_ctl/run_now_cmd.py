@@ -1,17 +1,13 @@
 """``alertctl run-now``: start an alert's run now, as ``kubectl create job --from=cronjob/...``.
 
-The Job is built from the CronJob's own jobTemplate (so it runs exactly what the schedule runs),
-owned by the CronJob (deleted with it) and annotated ``cronjob.kubernetes.io/instantiate:
-manual`` as kubectl does. Its name is not ``<cronjob>-<minutes>``, so the runner records it as a
-``manual`` run. ``--wait`` follows the run's row in ``alert_runs`` (and the Job, for a Job that
-fails before its pod could record anything) until it is final.
+The Job is built by ``alert_operator.manual_job``. ``--wait`` follows the run's row in
+``alert_runs`` (and the Job, for a Job that fails before its pod could record anything) until it
+is final.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-import string
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -54,48 +50,13 @@ from alert_ctl.formatting import (
 from alert_ctl.history_cmd import run_document
 from alert_operator.kube import ApiError, is_managed
 from alert_operator.login import KubeLogin
+from alert_operator.manual_job import ManualJobError, job_from_cronjob, manual_job_name
 
-INSTANTIATE_ANNOTATION = "cronjob.kubernetes.io/instantiate"
-MAX_JOB_NAME = 63  # the Job's name becomes a label value (batch.kubernetes.io/job-name)
-SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 POLL_SECONDS = 1.0
 
 
 class RunNowError(RuntimeError):
     """One line for the user (exit 1)."""
-
-
-def manual_job_name(cronjob: str) -> str:
-    """``<cronjob>-manual-<5 random>``: never ``<cronjob>-<digits>``, which the CronJob
-    controller uses (and the runner reads as a scheduled time)."""
-    suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(5))
-    return f"{cronjob[: MAX_JOB_NAME - len('-manual-') - len(suffix)]}-manual-{suffix}"
-
-
-def job_from_cronjob(cronjob: dict[str, Any], name: str) -> dict[str, Any]:
-    """The Job ``kubectl create job NAME --from=cronjob/...`` creates."""
-    metadata = cronjob.get("metadata") or {}
-    uid = metadata.get("uid")
-    if not uid:
-        raise RunNowError(f"CronJob {metadata.get('name')} has no uid: cannot own a Job")
-    template = (cronjob.get("spec") or {}).get("jobTemplate") or {}
-    template_meta = template.get("metadata") or {}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": metadata.get("namespace"),
-            "labels": dict(template_meta.get("labels") or {}),
-            "annotations": {**(template_meta.get("annotations") or {}),
-                            INSTANTIATE_ANNOTATION: "manual"},
-            "ownerReferences": [{
-                "apiVersion": "batch/v1", "kind": "CronJob", "name": metadata.get("name"),
-                "uid": uid, "controller": True, "blockOwnerDeletion": True,
-            }],
-        },
-        "spec": template.get("spec") or {},
-    }
 
 
 @dataclass
@@ -154,7 +115,11 @@ async def start_run(
         if not is_managed(cronjob):
             raise RunNowError(f"CronJob {name} is not managed by alert-operator: not touched")
         job_name = manual_job_name(name)
-        await api.create_job(settings.namespace, job_from_cronjob(cronjob, job_name))
+        try:
+            job = job_from_cronjob(cronjob, job_name)
+        except ManualJobError as error:
+            raise RunNowError(str(error)) from None
+        await api.create_job(settings.namespace, job)
         started = Started(job_name, name)
         if wait:
             say(f"job.batch/{job_name} created; waiting for the run...", err=True)

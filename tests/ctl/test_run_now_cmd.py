@@ -14,8 +14,8 @@ import jsonschema
 
 from alert_core.cronjob import cronjob_name
 from alert_core.jobname import scheduled_time_from_job_name
-from alert_ctl.run_now_cmd import INSTANTIATE_ANNOTATION, manual_job_name
 from alert_ctl.schemas import RUN_NOW
+from alert_operator.manual_job import INSTANTIATE_ANNOTATION, manual_job_name
 from tests.ctl.conftest import (
     DEAD_DATABASE_URL,
     JOBS,
