@@ -25,6 +25,7 @@ from alert_operator.kube import (
     RetryableApiError,
     is_managed,
 )
+from alert_operator.logs import log_context
 from alert_operator.metrics import ACTIONS
 from alert_operator.planner import Action, digest, merge_patch
 
@@ -164,6 +165,11 @@ class Applier:
                                   stopping=self._stopping)
 
     async def _apply_one(self, action: Action, result: Applied) -> None:
+        # Its retries, Events and errors are about this alert too: their lines say so.
+        with log_context(action.log_fields()):
+            await self._apply_in_context(action, result)
+
+    async def _apply_in_context(self, action: Action, result: Applied) -> None:
         ACTIONS.labels(kind=action.kind, dry_run=str(self.settings.dry_run).lower()).inc()
         if self.settings.dry_run:
             log.info("dry-run: would %s CronJob %s%s (%s)", action.kind, action.name,

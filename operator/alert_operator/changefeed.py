@@ -24,6 +24,7 @@ import asyncpg
 from alert_core.db.tables import NOTIFY_CHANNEL
 from alert_core.safe_json import JsonLimitError, loads_bounded
 from alert_core.settings import Settings
+from alert_operator.logs import alert_fields
 from alert_operator.metrics import (
     CHANGEFEED_CONNECTED,
     CHANGEFEED_RECONNECTS,
@@ -284,7 +285,8 @@ class ChangeFeed:
                 NOTIFICATION_LAG.observe(max(0.0, time.time() - at))
         except Exception:
             # One alert's failure must not stop the feed; the periodic sync retries it.
-            log.exception("change feed: reconcile of %s failed", key or "all alerts")
+            log.exception("change feed: reconcile of %s failed", key or "all alerts",
+                          extra=None if key is None else alert_fields(key))
         finally:
             self._in_flight.discard(key)
             if key in self._pending:

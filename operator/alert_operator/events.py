@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from alert_core.cronjob import ALERT_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from alert_core.settings import Settings
+from alert_operator.logs import alert_fields
 from alert_operator.metrics import EVENTS
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,8 @@ class EventRecorder:
         if self._settings.dry_run:
             EVENTS.labels(result="dry_run").inc()
             log.info("dry-run: would post %s Event %s on cronjob/%s: %s",
-                     type_, reason, cronjob_name, body["message"])
+                     type_, reason, cronjob_name, body["message"],
+                     extra=alert_fields(alert_id, None, cronjob_name, event=reason))
             return
         try:
             await self._api.create_event(self._settings.namespace, body)
@@ -152,7 +154,8 @@ class EventRecorder:
             # Events are a courtesy to whoever runs kubectl describe: never worth failing for.
             EVENTS.labels(result="failed").inc()
             log.warning("could not post Event %s on cronjob/%s: %s",
-                        reason, cronjob_name, _first_line(error))
+                        reason, cronjob_name, _first_line(error),
+                        extra=alert_fields(alert_id, None, cronjob_name, event=reason))
             return
         EVENTS.labels(result="posted").inc()
 

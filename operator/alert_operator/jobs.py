@@ -36,6 +36,7 @@ from alert_core.db.runs import clip_error
 from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
+from alert_operator.logs import LogFields, alert_fields
 from alert_operator.metrics import MALFORMED_JOBS, RUNS
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,10 @@ class FinishedJob:
     attempts: int
     started_at: datetime | None
     finished_at: datetime | None
+
+    def log_fields(self) -> LogFields:
+        return alert_fields(self.alert_id, self.client_id, self.cronjob_name,
+                            job_name=self.job_name, reason=self.reason)
 
     @property
     def error(self) -> str:
@@ -182,7 +187,8 @@ class JobOutcomeRecorder:
             # Not marked handled: the next watch event of this Job (there is at least the
             # DELETED one when its TTL ends) tries again.
             log.warning("could not record the outcome of Job %s: %s", info.job_name,
-                        f"{type(error).__name__}: {str(error).splitlines()[0][:300]}")
+                        f"{type(error).__name__}: {str(error).splitlines()[0][:300]}",
+                        extra=info.log_fields())
             return
         self._mark_handled(info.key)
         RUNS.labels(outcome=status).inc()
@@ -190,10 +196,11 @@ class JobOutcomeRecorder:
             return
         if status != "failed":
             log.info("Job %s failed after its run was already %s; the run is kept as it is",
-                     info.job_name, status)
+                     info.job_name, status, extra=info.log_fields())
             return
         log.warning("run failed: Job %s: %s%s", info.job_name, info.error,
-                    "" if runner_wrote else " (the runner recorded nothing)")
+                    "" if runner_wrote else " (the runner recorded nothing)",
+                    extra=info.log_fields())
         if self._events is not None:
             await self._events.record(
                 info.cronjob_name, info.alert_id, "Warning", RUN_FAILED_REASON,

@@ -2,34 +2,98 @@
 
 ``log_format`` auto = JSON unless stderr is a terminal. Messages never contain DATABASE_URL
 (settings are never logged whole).
+
+A line about an alert carries the alert's identity as JSON keys (:func:`alert_fields`, passed as
+``extra``): ``alert_id``, ``client_id``, ``cronjob``, and where it applies ``action``,
+``reason``, ``job_name``; every line written during a sync carries its ``sync_id``
+(:func:`sync_scope`), and every line written while an action is applied the action's fields
+(:func:`log_context`). The runner's lines use the same key names (runner/alert_runner/logs.py).
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import contextvars
 import logging
 import sys
-from datetime import UTC, datetime
+import uuid
+from collections.abc import Iterator
+from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter as LibraryJsonFormatter
+
+from alert_core.jobname import cronjob_name
 from alert_core.printable import visible
 from alert_core.settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # kopf is chatty at INFO about every handler; its warnings and errors still show.
 QUIET_LOGGERS = ("kopf", "aiohttp.access", "asyncio")
+JSON_RENAMES = {"levelname": "level", "name": "logger", "exc_info": "exception"}
+
+LogFields = dict[str, str | None]
+# Fields every line written in this context carries (a sync's id, the alert an action is for).
+_CONTEXT: contextvars.ContextVar[LogFields] = contextvars.ContextVar("log_context")
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+def alert_fields(
+    alert_id: uuid.UUID | None,
+    client_id: uuid.UUID | None = None,
+    cronjob: str | None = None,
+    **more: object,
+) -> LogFields:
+    """The ``extra`` of a log line about one alert: its ids and CronJob (named after the alert
+    when not given), and ``more`` (``action``, ``reason``, ``job_name``...). A key whose value
+    is unknown is there with ``null``, so that a query on it never misses the line."""
+    if cronjob is None and alert_id is not None:
+        cronjob = cronjob_name(alert_id)
+    fields: LogFields = {
+        "alert_id": None if alert_id is None else str(alert_id),
+        "client_id": None if client_id is None else str(client_id),
+        "cronjob": cronjob,
+    }
+    fields.update({key: None if value is None else str(value) for key, value in more.items()})
+    return fields
+
+
+@contextlib.contextmanager
+def log_context(fields: LogFields) -> Iterator[None]:
+    """Within: every log line of this task, and of the tasks it starts, carries ``fields``
+    (a key the line's own ``extra`` has a value for keeps the line's value)."""
+    token = _CONTEXT.set({**_CONTEXT.get({}), **fields})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def sync_scope() -> contextlib.AbstractContextManager[None]:
+    """Within: every log line carries a new ``sync_id`` (one per full or one-alert sync)."""
+    return log_context({"sync_id": uuid.uuid4().hex[:12]})
+
+
+class ContextFilter(logging.Filter):
+    """Adds the fields of :func:`log_context` to each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _CONTEXT.get({}).items():
+            if getattr(record, key, None) is None:  # the line did not know it: the context does
+                setattr(record, key, value)
+        return True
+
+
+class JsonFormatter(LibraryJsonFormatter):
+    """python-json-logger with our key names: ``level`` (lower case), ``logger``,
+    ``message``, ``exception``, ``time`` (UTC, ISO 8601) and every ``extra`` key. Non-ASCII
+    and control characters are escaped by JSON (``\\u001b``): the line stays one line."""
+
+    def __init__(self) -> None:
+        super().__init__("{levelname}{name}{message}", style="{", rename_fields=JSON_RENAMES,
+                         timestamp="time")
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        log_data["level"] = str(log_data.get("level", "")).lower()
+        return log_data
 
 
 class TextFormatter(logging.Formatter):
@@ -55,11 +119,18 @@ def use_json(settings: Settings) -> bool:
     return settings.log_format == "json"
 
 
-def setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def log_handler(settings: Settings, stream: Any = None) -> logging.Handler:
+    """The operator's handler: JSON or text (see :func:`use_json`), with the context's
+    fields."""
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(JsonFormatter() if use_json(settings) else TextFormatter())
+    handler.addFilter(ContextFilter())
+    return handler
+
+
+def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [log_handler(settings)]
     root.setLevel(settings.log_level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -44,6 +44,7 @@ from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
 from alert_operator.compare import matches
+from alert_operator.logs import LogFields, alert_fields
 from alert_operator.state import AlertState
 
 ActionKind = Literal["create", "update", "recreate", "suspend", "delete"]
@@ -169,6 +170,13 @@ class Action:
         desired = self.target.desired()
         return merge_patch(desired) if self.kind in ("update", "suspend") else desired
 
+    def log_fields(self) -> LogFields:
+        """The keys of this action's log lines (:func:`alert_operator.logs.alert_fields`); a
+        delete knows no client id (its row is gone)."""
+        client_id = None if self.target is None else self.target.alert.client_id
+        return alert_fields(self.alert_id, client_id, self.name, action=self.kind,
+                            reason=self.reason)
+
     def describe(self) -> str:
         """`` for alert 'name': <schedule> <zone>[, suspended]`` (empty for a delete): what a
         dry-run user compares with the old scheduler."""
@@ -187,6 +195,7 @@ class Invalid:
     name: str
     problem: str
     cronjob: str | None  # the CronJob left untouched, if there is one
+    client_id: uuid.UUID | None = None  # None when the row's is missing or not a UUID
 
 
 @dataclass
@@ -231,7 +240,8 @@ def _plan_alert(
         alert = validate_alert(row)
     except AlertError as error:
         problem = str(error)
-        plan.invalid.append(Invalid(row.id, row.name, problem, existing.name if existing else None))
+        plan.invalid.append(Invalid(row.id, row.name, problem, existing.name if existing else None,
+                                    row.client_id))
         plan.alerts.append(_state(row.id, row.name, None, "invalid", problem))
         return
     paused = pauses.is_paused(alert.id)

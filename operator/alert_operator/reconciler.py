@@ -35,6 +35,7 @@ from alert_operator.delete_window import DeleteWindow
 from alert_operator.event_queue import WatchEventQueue
 from alert_operator.gate import AlertLocks, Gate
 from alert_operator.kube import KubeApi
+from alert_operator.logs import alert_fields, log_context, sync_scope
 from alert_operator.planner import ActionKind, Plan, plan
 from alert_operator.record import failed_actions, record
 from alert_operator.report import report
@@ -101,6 +102,10 @@ class Reconciler:
         return result
 
     async def _sync(self, scope: uuid.UUID | None) -> SyncResult:
+        with sync_scope(), log_context({} if scope is None else alert_fields(scope)):
+            return await self._sync_in_scope(scope)
+
+    async def _sync_in_scope(self, scope: uuid.UUID | None) -> SyncResult:
         try:
             snapshot = await read(scope, self.source, self.api, self.settings)
         except ReadError as error:
@@ -205,7 +210,8 @@ class Reconciler:
                 try:
                     await self.sync_alert(alert_id)
                 except Exception:  # a bug in one alert's sync must not stop the others
-                    log.exception("sync of alert %s after a CronJob event crashed", alert_id)
+                    log.exception("sync of alert %s after a CronJob event crashed", alert_id,
+                                  extra=alert_fields(alert_id))
 
         await asyncio.gather(*(worker() for _ in range(min(len(todo),
                                                             self.settings.max_concurrency))))

@@ -6,6 +6,7 @@ import logging
 
 from alert_operator.applier import EventSink
 from alert_operator.delete_window import DeleteWindow
+from alert_operator.logs import alert_fields
 from alert_operator.planner import Plan
 
 log = logging.getLogger("alert_operator.reconciler")  # where these lines always were
@@ -15,12 +16,15 @@ EVENTS_PER_BLOCKED_SYNC = 5
 async def report(the_plan: Plan, events: EventSink | None, deletes: DeleteWindow) -> None:
     for invalid in the_plan.invalid:
         log.warning("alert %s (%s) cannot be scheduled: %s; its CronJob is left as it is",
-                    invalid.alert_id, invalid.name[:80], invalid.problem)
+                    invalid.alert_id, invalid.name[:80], invalid.problem,
+                    extra=alert_fields(invalid.alert_id, invalid.client_id, invalid.cronjob,
+                                       reason=invalid.problem))
         if invalid.cronjob and events is not None:
             await events.record(invalid.cronjob, invalid.alert_id, "Warning", "InvalidAlert",
                                 invalid.problem)
     for name in the_plan.unknown:
-        log.warning("managed CronJob %s has no usable alert-id label: left untouched", name)
+        log.warning("managed CronJob %s has no usable alert-id label: left untouched", name,
+                    extra=alert_fields(None, None, name))
     if the_plan.blocked_deletes:
         log.error(the_plan.blocked_deletes)
         if events is not None:

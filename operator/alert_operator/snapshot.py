@@ -17,6 +17,7 @@ from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
 from alert_operator.kube import ApiError, KubeApi, is_managed
+from alert_operator.logs import alert_fields
 from alert_operator.planner import Existing, Summarizer, digest
 from alert_operator.source import AlertSource, SourceError
 
@@ -87,6 +88,7 @@ async def _read_cronjob(
     if live is None:
         return [], {}
     if not is_managed(live):
-        log.warning("CronJob %s exists without our label: not touched", name)
+        log.warning("CronJob %s exists without our label: not touched", name,
+                    extra=alert_fields(alert_id, None, name))
         raise ReadError(f"{name} exists and is not ours", database=False)
     return [summarize(live)], {alert_id: digest(live)}

@@ -2,7 +2,9 @@
 
 ``kubectl logs`` shows what the pod wrote to stdout; a log collector parses one JSON object per
 line. Every line of a run carries the run's identity (alert id, client id, job name, run id,
-trigger) once it is known, so a single line is enough to find the run in ``alert_runs``.
+trigger) once it is known, so a single line is enough to find the run in ``alert_runs``; the
+keys are the operator's (``alert_id``, ``client_id``, ``cronjob``, ``job_name``, ``reason``:
+README, "Logs"). Kept small on purpose (no python-json-logger): the runner starts for every run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from alert_core.printable import visible
 
 LOGGER_NAME = "alert_runner"
 # Attributes every LogRecord has; anything else was passed in ``extra`` and is ours to print.
@@ -34,16 +38,20 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         line.update(_fields(record))
-        return json.dumps(line, default=str, ensure_ascii=False)
+        # ASCII only: `kubectl logs` prints to a terminal, where a raw C1 CSI (\x9b) acts.
+        return json.dumps(line, default=str)
 
 
 class TextFormatter(logging.Formatter):
+    """For a terminal: control characters from the data (a reason quoting a remote error) are
+    escaped; JSON escapes them by itself."""
+
     def format(self, record: logging.LogRecord) -> str:
         when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
         details = " ".join(f"{key}={value}" for key, value in _fields(record).items())
-        return f"{when} {record.levelname:<7} {record.getMessage()}" + (
+        return visible(f"{when} {record.levelname:<7} {record.getMessage()}" + (
             f"  {details}" if details else ""
-        )
+        ))
 
 
 def wants_json(log_format: str, stream: TextIO) -> bool:

@@ -261,13 +261,7 @@ class Runner:
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def log_fields(self) -> dict[str, Any]:
-        return {
-            "alert_id": str(self.request.alert_id),
-            "client_id": str(self.request.client_id),
-            "job_name": self.request.job_name,
-            "run_id": None if self.run_id is None else str(self.run_id),
-            **self.fields,
-        }
+        return {**request_fields(self.request, self.run_id), **self.fields}
 
     async def record_interruption(self, outcome: Outcome) -> Outcome:
         """After a cancellation or an unexpected error: mark the claimed run ``failed``, or
@@ -353,6 +347,18 @@ async def run_alert(
     return outcome.code
 
 
+def request_fields(request: RunRequest, run_id: uuid.UUID | None) -> dict[str, Any]:
+    """The keys of every line of a run: the operator's names for the same things
+    (alert_operator/logs.py: alert_id, client_id, cronjob, job_name)."""
+    return {
+        "alert_id": str(request.alert_id),
+        "client_id": str(request.client_id),
+        "cronjob": cronjob_name(request.alert_id),
+        "job_name": request.job_name,
+        "run_id": None if run_id is None else str(run_id),
+    }
+
+
 def _interrupted(cause: str) -> Outcome:
     return Outcome(RETRYABLE_FAILURE, "failed", f"interrupted ({cause})")
 
@@ -360,12 +366,7 @@ def _interrupted(cause: str) -> Outcome:
 def _log_outcome(
     runner: Runner | None, request: RunRequest, outcome: Outcome, duration: float
 ) -> None:
-    fields: dict[str, Any] = runner.log_fields() if runner is not None else {
-        "alert_id": str(request.alert_id),
-        "client_id": str(request.client_id),
-        "job_name": request.job_name,
-        "run_id": None,
-    }
+    fields = runner.log_fields() if runner is not None else request_fields(request, None)
     fields.update(outcome=outcome.outcome, exit_code=outcome.code,
                   duration_seconds=round(duration, 3))
     if outcome.reason:

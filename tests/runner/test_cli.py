@@ -68,6 +68,7 @@ async def test_real_process_logs_json_and_exits_by_outcome(
     finished = lines[-1]
     assert finished["level"] == "info"
     assert finished["alert_id"] == str(alert_id) and finished["client_id"] == str(client_id)
+    assert all(line["cronjob"] == f"alert-{alert_id}" for line in lines)  # the operator's keys
     assert (finished["job_name"], finished["run_id"]) == (job, str(row["id"]))
     assert (finished["trigger"], finished["outcome"], finished["exit_code"]) == (
         "schedule", "succeeded", 0)

@@ -40,3 +40,17 @@ def test_forced_format_wins_over_the_terminal() -> None:
     stream = _Terminal()
     configure("json", "INFO", stream).info("x")
     assert json.loads(stream.getvalue())["message"] == "x"
+
+
+def test_text_escapes_control_characters_and_json_keeps_them_exact() -> None:
+    hostile = "refused\x1b[2J\r\n\x9bx"
+    stream = _Terminal()
+    configure("auto", "INFO", stream).error("run finished", extra={"reason": hostile})
+    [line] = stream.getvalue().splitlines()
+    assert "reason=refused\\x1b[2J\\x0d\\x0a\\x9bx" in line and "\x1b" not in line
+
+    stream = io.StringIO()
+    configure("json", "INFO", stream).error("run finished", extra={"reason": hostile})
+    [line] = stream.getvalue().splitlines()
+    assert "\x1b" not in line and "\x9b" not in line
+    assert json.loads(line)["reason"] == hostile
