@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     starting_deadline_seconds: Annotated[int, Field(ge=10)] = 300
     backoff_limit: Annotated[int, Field(ge=0, le=100)] = 3
     active_deadline_seconds: Seconds = 600
+    # A Job with no pod this long after its creation is reported as a run that cannot start.
+    run_start_grace_seconds: Seconds = 60
     ttl_seconds_after_finished: Annotated[int, Field(ge=0)] = 86400
     successful_jobs_history_limit: Annotated[int, Field(ge=0, le=100)] = 3
     failed_jobs_history_limit: Annotated[int, Field(ge=0, le=100)] = 3

@@ -3,7 +3,8 @@
 :class:`Runtime` owns the engine, the API client, the reconciler, the periodic full sync and
 the change feed; it runs the same with kopf (``operate``) or without a cluster (dry-run quick
 start). The kopf handlers only forward: login -> the API client, CronJob events -> the
-reconciler's queue, Job events -> the run recorder, cleanup -> shutdown. The liveness probe
+reconciler's queue, Job events -> the run recorder and the watch on runs that cannot start,
+cleanup -> shutdown. The liveness probe
 is answered by the status server (:mod:`alert_operator.status`), not by kopf.
 """
 
@@ -33,6 +34,7 @@ from alert_operator.login import KubeLogin, LoginFailure
 from alert_operator.reconciler import Reconciler
 from alert_operator.source import DatabaseAlertSource
 from alert_operator.state import OperatorState
+from alert_operator.unstarted import UnstartedRuns
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class Runtime:
     reconciler: Reconciler | None = None
     events: EventRecorder | None = None
     jobs: JobOutcomeRecorder | None = None
+    unstarted: UnstartedRuns | None = None
     status_server: status.StatusServer | None = None
     logged_in: asyncio.Event = field(default_factory=asyncio.Event)
     kube_login: KubeLogin = field(default_factory=KubeLogin)
@@ -67,11 +70,13 @@ class Runtime:
         source = DatabaseAlertSource(self.engine, self.settings)
         self.reconciler = Reconciler(self.settings, source, api, self.state, self.events)
         self.jobs = JobOutcomeRecorder(self.engine, self.settings, self.events)
+        self.unstarted = UnstartedRuns(self.settings, self.state, self.events)
         feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)
         self.tasks = [
             asyncio.create_task(self._resync_loop(), name="alert-operator-resync"),
             asyncio.create_task(feed.run(), name="alert-operator-changefeed"),
             asyncio.create_task(self.reconciler.run_events(), name="alert-operator-events"),
+            asyncio.create_task(self.unstarted.run(), name="alert-operator-unstarted-runs"),
         ]
 
     async def start_status(self) -> None:
@@ -182,6 +187,8 @@ async def on_cronjob_event(*, memo: Any, event: Any, **_: Any) -> None:
         metadata = raw.get("metadata") or {}
         if metadata.get("uid") and event.get("type") != "DELETED":
             runtime.events.note_object(str(metadata.get("name")), str(metadata["uid"]))
+    if runtime.unstarted is not None and event.get("type") == "DELETED":
+        runtime.unstarted.forget_cronjob(str((raw.get("metadata") or {}).get("name")))
     runtime.reconciler.note_cronjob_event(event.get("type"), raw)
 
 
@@ -191,6 +198,8 @@ async def on_job_event(*, memo: Any, event: Any, **_: Any) -> None:
     # DELETED too: a Job removed by its TTL carries its final conditions one last time.
     if runtime.jobs is None or not is_managed(raw):
         return
+    if runtime.unstarted is not None:
+        runtime.unstarted.note(event.get("type"), raw)
     await runtime.jobs.handle(raw)
 
 

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 RUN_FAILED_REASON = "RunFailed"
 MAX_ATTEMPTS = 2**31 - 1  # alert_runs.attempts is an integer column
+POD_COUNTS = ("active", "ready", "terminating", "succeeded", "failed")
+NO_POD = "no pod was ever created (the Job's FailedCreate events say why: kubectl describe job)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class FinishedJob:
     attempts: int
     started_at: datetime | None
     finished_at: datetime | None
+    never_had_a_pod: bool = False  # failed before the Job controller could create any pod
 
     def log_fields(self) -> LogFields:
         return alert_fields(self.alert_id, self.client_id, self.cronjob_name,
@@ -68,7 +71,10 @@ class FinishedJob:
 
     @property
     def error(self) -> str:
-        return clip_error(f"{self.reason}: {self.message}" if self.message else self.reason)
+        error = f"{self.reason}: {self.message}" if self.message else self.reason
+        if self.never_had_a_pod:
+            error += f"; {NO_POD}"
+        return clip_error(error)
 
 
 def _uuid(value: object) -> uuid.UUID | None:
@@ -119,8 +125,25 @@ def _owner(metadata: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
-    """The outcome of a managed Job that has ended (``Complete`` or ``Failed``), else None."""
+@dataclass(frozen=True)
+class JobRef:
+    """Which managed Job a watch event is about, and its status (an empty one if absent)."""
+
+    key: str  # uid, else namespace/name: what makes a Job "already handled"
+    job_name: str
+    cronjob_name: str
+    cronjob_uid: str | None
+    alert_id: uuid.UUID
+    client_id: uuid.UUID | None
+    status: Mapping[str, Any]
+
+    def log_fields(self, **more: object) -> LogFields:
+        return alert_fields(self.alert_id, self.client_id, self.cronjob_name,
+                            job_name=self.job_name, **more)
+
+
+def managed_job(job: Mapping[str, Any]) -> JobRef | None:
+    """The managed Job ``job`` is, else None (not ours, or no usable alert id or name)."""
     metadata = _mapping(job, "metadata", "metadata")
     labels = _mapping(metadata, "labels", "labels")
     # The watch is filtered by label on the server; checked again here, as for CronJobs.
@@ -130,31 +153,57 @@ def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
     name = metadata.get("name")
     if alert_id is None or not isinstance(name, str) or not name:
         return None
-    status = _mapping(job, "status", "status")
-    ended = None
+    owner_name, owner_uid = _owner(metadata)
+    return JobRef(
+        key=str(metadata.get("uid") or f"{metadata.get('namespace', '')}/{name}"),
+        job_name=name, cronjob_name=owner_name or cronjob_name(alert_id), cronjob_uid=owner_uid,
+        alert_id=alert_id, client_id=_uuid(labels.get(CLIENT_ID_LABEL)),
+        status=_mapping(job, "status", "status"),
+    )
+
+
+def ended_condition(status: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The Job's ``Complete`` or ``Failed`` condition that holds, if it has ended."""
     for condition in _list(status.get("conditions")):
         if (isinstance(condition, Mapping) and condition.get("status") == "True"
                 and condition.get("type") in ("Failed", "Complete")):
-            ended = condition
-            break
-    if ended is None:
+            return condition
+    return None
+
+
+def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
+    """The outcome of a managed Job that has ended (``Complete`` or ``Failed``), else None."""
+    ref = managed_job(job)
+    ended = None if ref is None else ended_condition(ref.status)
+    if ref is None or ended is None:
         return None
+    status = ref.status
     failed = ended["type"] == "Failed"
-    owner_name, owner_uid = _owner(metadata)
     return FinishedJob(
-        key=str(metadata.get("uid") or f"{metadata.get('namespace', '')}/{name}"),
-        job_name=name,
-        cronjob_name=owner_name or cronjob_name(alert_id),
-        cronjob_uid=owner_uid,
-        alert_id=alert_id,
-        client_id=_uuid(labels.get(CLIENT_ID_LABEL)),
+        key=ref.key,
+        job_name=ref.job_name,
+        cronjob_name=ref.cronjob_name,
+        cronjob_uid=ref.cronjob_uid,
+        alert_id=ref.alert_id,
+        client_id=ref.client_id,
         failed=failed,
         reason=str(ended.get("reason") or ("Failed" if failed else "Complete")),
         message=str(ended.get("message") or ""),
         attempts=_attempts(status),
         started_at=_time(status.get("startTime")),
         finished_at=_time(ended.get("lastTransitionTime")) or _time(status.get("completionTime")),
+        never_had_a_pod=failed and not has_had_a_pod(status),
     )
+
+
+def has_had_a_pod(status: Mapping[str, Any]) -> bool:
+    """Whether the Job's status counts any pod, running or ended. A real API server leaves a
+    zero count out; ``ready`` and ``terminating`` may be there as 0."""
+    return any(_count(status.get(field)) for field in POD_COUNTS)
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 class JobOutcomeRecorder:
@@ -232,7 +281,7 @@ class JobOutcomeRecorder:
 
 def _event_message(info: FinishedJob, runner_wrote: bool) -> str:
     message = f"Job {info.job_name} failed: {info.error}"
-    if not runner_wrote:
+    if not runner_wrote and not info.never_had_a_pod:
         message += (
             " (the runner recorded nothing: killed for memory, image not pulled, node lost,"
             " or deadline reached before it started?)"

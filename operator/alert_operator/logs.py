@@ -18,8 +18,10 @@ import logging
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as LibraryJsonFormatter
 
 from alert_core.jobname import cronjob_name
@@ -29,7 +31,11 @@ from alert_core.settings import Settings
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # kopf is chatty at INFO about every handler; its warnings and errors still show.
 QUIET_LOGGERS = ("kopf", "aiohttp.access", "asyncio")
-JSON_RENAMES = {"levelname": "level", "name": "logger", "exc_info": "exception"}
+# kopf's object loggers add the object as ``k8s_ref`` (shown as ``object``, as kopf's own JSON
+# format does) and their settings and a flag (left out, as kopf's format does).
+JSON_RENAMES = {"levelname": "level", "name": "logger", "exc_info": "exception",
+                "k8s_ref": "object"}
+KOPF_INTERNAL = ("settings", "k8s_skip")
 
 LogFields = dict[str, str | None]
 # Fields every line written in this context carries (a sync's id, the alert an action is for).
@@ -82,6 +88,12 @@ class ContextFilter(logging.Filter):
         return True
 
 
+def _json_value(value: object) -> str:
+    """Any other value as text: never an error in a log line (the library's encoder copies a
+    dataclass whole, which fails on one holding a queue or a lock)."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
 class JsonFormatter(LibraryJsonFormatter):
     """python-json-logger with our key names: ``level`` (lower case), ``logger``,
     ``message``, ``exception``, ``time`` (UTC, ISO 8601) and every ``extra`` key. Non-ASCII
@@ -89,7 +101,8 @@ class JsonFormatter(LibraryJsonFormatter):
 
     def __init__(self) -> None:
         super().__init__("{levelname}{name}{message}", style="{", rename_fields=JSON_RENAMES,
-                         timestamp="time")
+                         reserved_attrs=[*RESERVED_ATTRS, *KOPF_INTERNAL], timestamp="time",
+                         json_default=_json_value)
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         log_data["level"] = str(log_data.get("level", "")).lower()

@@ -48,6 +48,11 @@ RUNS = Counter(
     "Finished Jobs of managed CronJobs, by the run's outcome (succeeded|failed|skipped)",
     ["outcome"], registry=REGISTRY,
 )
+RUNS_NOT_STARTED = Counter(
+    "alert_operator_runs_not_started",
+    "Jobs of managed CronJobs that still had no pod after ALERT_RUN_START_GRACE_SECONDS"
+    " (their pod could not be created: a missing ServiceAccount, a quota...)", registry=REGISTRY,
+)
 MALFORMED_JOBS = Counter(
     "alert_operator_malformed_jobs",
     "Watch events of managed Jobs with a field that makes no sense, by field"

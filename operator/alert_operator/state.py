@@ -32,6 +32,9 @@ class OperatorState:
     database_reachable: bool = False
     mass_delete_blocked: str | None = None  # the reason, while protection holds deletes back
     dry_run: bool = False
+    # CronJob name -> why its last Job has no pod (unstarted.py); changed in place, so that
+    # a sync's adopt() keeps what the Job watch found meanwhile.
+    runs_not_started: dict[str, str] = field(default_factory=dict)
     full_syncs: int = 0  # full syncs completed since start (tests and /status wait on it)
     # When this process started: liveness gives the first sync a grace period from here.
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))

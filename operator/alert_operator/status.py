@@ -86,6 +86,11 @@ def health(state: OperatorState, settings: Settings, now: datetime | None = None
         problems.append(f"last sync: {state.last_sync_error}")
     if state.mass_delete_blocked:
         problems.append(f"mass-delete protection: {state.mass_delete_blocked}")
+    if state.runs_not_started:
+        others = len(state.runs_not_started) - 1
+        newest = next(reversed(state.runs_not_started.values()))
+        problems.append(f"runs cannot start: {newest}"
+                        + (f" (and {others} more CronJob(s) like it)" if others else ""))
     alive = liveness_problem(state, settings, now)
     if alive and not any(alive in problem for problem in problems):
         problems.append(alive)

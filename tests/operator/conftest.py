@@ -38,6 +38,7 @@ from alert_core.settings import Settings
 from alert_operator.state import OperatorState
 from tests.apiserver.server import ApiServer
 from tests.apiserver.serving import ThreadedApiServer
+from tests.operator.log_capture import json_lines  # noqa: F401 (a fixture for the tests here)
 
 NAMESPACE = "alerts"
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")

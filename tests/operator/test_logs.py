@@ -89,3 +89,19 @@ async def test_each_sync_scope_has_its_own_id(settings: Settings) -> None:
             logger.info("sync")
     first, second = (json.loads(line)["sync_id"] for line in stream.getvalue().splitlines())
     assert first != second
+
+
+def test_kopf_object_lines_show_the_object_and_not_its_settings(settings: Settings) -> None:
+    import kopf
+
+    logger, stream = _logger(settings, "json")
+    body = kopf.Body({"apiVersion": "batch/v1", "kind": "Job",
+                      "metadata": {"name": "j", "namespace": "alerts", "uid": "u"}})
+    kopf_logger = kopf.ObjectLogger(body=body, settings=kopf.OperatorSettings())
+    kopf_logger.logger = logger  # its lines through our handler
+    kopf_logger.warning("Handler failed")
+    [line] = stream.getvalue().splitlines()
+    entry = json.loads(line)
+    assert entry["object"] == {"apiVersion": "batch/v1", "kind": "Job", "name": "j",
+                               "uid": "u", "namespace": "alerts"}
+    assert "settings" not in entry and "k8s_skip" not in entry

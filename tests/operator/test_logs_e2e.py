@@ -2,50 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from alert_core.cronjob import cronjob_name
-from alert_core.settings import Settings
-from alert_operator.logs import log_handler
 from tests.operator.conftest import Database, Emulator, wait_for
+from tests.operator.log_capture import Lines
 
 DAILY = {"type": "daily", "time": "09:00", "timezone": "UTC"}
-
-
-class Lines:
-    """The operator's JSON log output, parsed."""
-
-    def __init__(self, stream: io.StringIO) -> None:
-        self._stream = stream
-
-    def all(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self._stream.getvalue().splitlines()]
-
-    def about(self, alert_id: uuid.UUID, **wanted: str) -> list[dict[str, Any]]:
-        return [line for line in self.all() if line.get("alert_id") == str(alert_id)
-                and all(line.get(key) == value for key, value in wanted.items())]
-
-
-@pytest.fixture
-def json_lines(operator_settings: Settings) -> Iterator[Lines]:
-    stream = io.StringIO()
-    handler = log_handler(operator_settings.model_copy(update={"log_format": "json"}), stream)
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield Lines(stream)
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 def client_of(db: Database, alert_id: uuid.UUID) -> str:
