@@ -5,7 +5,9 @@ a node that disappears or a Job that hits its deadline never reach the runner's 
 row stays ``running`` or does not exist at all. When a managed Job ends ``Failed``, this writes
 the failure and Kubernetes' reason into the run's row (keyed by the Job's name, like the
 runner's), and posts a Warning Event on the CronJob. A ``succeeded`` or ``skipped`` row is final
-and never changed; a ``failed`` row keeps the runner's own, more precise, error.
+and never changed; a ``failed`` row keeps the runner's own, more precise, error. A Job that
+failed without ever having a pod (its pod could not be created: :mod:`alert_operator.unstarted`)
+says so in the row's error.
 
 Watch events repeat (every watch restart replays every Job): the write is idempotent, and
 each Job is counted (metric, Event) once per process.

@@ -31,14 +31,19 @@ class Lines:
 
 @pytest.fixture
 def json_lines(operator_settings: Settings) -> Iterator[Lines]:
+    """The operator's handler at INFO on the root logger, as its main sets it up. The
+    ``alert_operator`` logger's own level is reset too: an in-process ``alertctl sync`` (an
+    earlier test) silences it for its process."""
     stream = io.StringIO()
     handler = log_handler(operator_settings.model_copy(update={"log_format": "json"}), stream)
-    root = logging.getLogger()
-    level = root.level
+    root, ours = logging.getLogger(), logging.getLogger("alert_operator")
+    levels = root.level, ours.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    ours.setLevel(logging.NOTSET)
     try:
         yield Lines(stream)
     finally:
         root.removeHandler(handler)
-        root.setLevel(level)
+        root.setLevel(levels[0])
+        ours.setLevel(levels[1])
