@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_core.db.alerts import alert_names
 from alert_core.db.engine import make_engine
-from alert_core.db.history import RunRecord, failed_runs
+from alert_core.db.history import RunRecord, failed_runs, run_ids_by_prefix
 from alert_core.db.retry import NotRetryableError, RetryTarget, claim_retry, release_retry
 from alert_core.settings import Settings
 from alert_ctl.cluster import ClusterUnavailableError, connect, describe_cluster_error
@@ -120,6 +120,27 @@ def _failed_row(run: RunRecord, names: dict[uuid.UUID, str]) -> list[object]:
             run.retry_job_name, error]
 
 
+def resolve_run_id(settings: Settings, text: str) -> uuid.UUID:
+    """A run id, or a unique prefix of one (as a short id in a table shows it); exit 2 for
+    what is no id at all, 1 for a prefix no run or several runs have."""
+    wanted = text.strip().lower()
+    hex_digits = wanted.replace("-", "")
+    if len(hex_digits) == 32:
+        return parse_alert_id(wanted, "run id")
+    if not (4 <= len(hex_digits) < 32 and all(c in "0123456789abcdef" for c in hex_digits)):
+        fail(f"run id {text[:80]!r}: not a UUID (or a prefix of 4 or more hex digits)",
+             EXIT_USAGE)
+    found = with_connection(settings,
+                            lambda conn: run_ids_by_prefix(conn, settings, hex_digits))
+    if not found:
+        fail(f"no run whose id starts with {wanted}", EXIT_FAILURE)
+    if len(found) > 1:
+        fail(f"run id prefix {wanted} is ambiguous: "
+             + ", ".join(map(str, found[:5])) + (", ..." if len(found) > 5 else ""),
+             EXIT_FAILURE)
+    return found[0]
+
+
 class RetryError(RuntimeError):
     """One line for the user (exit 1); the run is not reserved any more."""
 
@@ -196,8 +217,8 @@ def _document(retried: Retried) -> dict[str, Any]:
 
 
 def retry(
-    run_id: Annotated[str, typer.Argument(metavar="RUN_ID",
-                                          help="the failed run (see `history --failed`)")],
+    run_id: Annotated[str, typer.Argument(
+        metavar="RUN_ID", help="the failed run (see `history --failed`), or a unique prefix")],
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
@@ -207,9 +228,9 @@ def retry(
     """Re-run a failed run as a manual Job that claims the same run (its id, scheduled time
     and idempotency key); `history` then shows its new outcome."""
     settings = settings_from(database_url=database_url, namespace=namespace)
-    wanted = parse_alert_id(run_id, "run id")
-    kube_login = KubeLogin(kubeconfig, context)
     require_database(settings)
+    wanted = resolve_run_id(settings, run_id)
+    kube_login = KubeLogin(kubeconfig, context)
     try:
         retried = run_async(lambda: start_retry(settings, wanted, kube_login))
     except (NotRetryableError, RetryError, ClusterUnavailableError) as error:

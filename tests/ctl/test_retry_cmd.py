@@ -171,3 +171,31 @@ def test_a_retry_that_cannot_create_its_job_leaves_the_run_retryable(
     missing = alertctl("retry", str(unknown), *common)
     assert (missing.exit_code, missing.stderr.strip()) == (
         1, f"error: no run {unknown} in alert_runs")
+
+
+def test_a_run_id_prefix_is_accepted_when_unique(
+    alertctl: Callable[..., Result], db: Database, database_url: str, emulator: Emulator,
+    kubeconfig: Path,
+) -> None:
+    alert = db.add_alert("never synced")
+    for run_id, job in (("5b1c0000-0000-4000-8000-000000000001", "job-a"),
+                        ("5b1c0000-0000-4000-8000-000000000002", "job-b"),
+                        ("7e00aaaa-0000-4000-8000-000000000003", "job-c")):
+        db.execute("INSERT INTO alert_operator.alert_runs (id, alert_id, job_name, trigger,"
+                   " status, attempts) VALUES ($1, $2, $3, 'manual', 'failed', 1)",
+                   uuid.UUID(run_id), alert, job)
+    common = ("-n", NAMESPACE, "--database-url", database_url)
+
+    unique = alertctl("retry", "7E00AAAA", *common)  # resolved: then its CronJob is missing
+    assert (unique.exit_code, unique.stderr.strip()) == (
+        1, f"error: no CronJob {cronjob_name(alert)} in namespace {NAMESPACE}"
+           " (alert deleted? check --namespace)")
+    ambiguous = alertctl("retry", "5b1c", *common)
+    assert (ambiguous.exit_code, ambiguous.stderr.strip()) == (
+        1, "error: run id prefix 5b1c is ambiguous: 5b1c0000-0000-4000-8000-000000000001,"
+           " 5b1c0000-0000-4000-8000-000000000002")
+    none = alertctl("retry", "0000-00", *common)
+    assert (none.exit_code, none.stderr.strip()) == (
+        1, "error: no run whose id starts with 0000-00")
+    short = alertctl("retry", "5b1", *common)
+    assert short.exit_code == 2 and "prefix of 4 or more hex digits" in short.stderr

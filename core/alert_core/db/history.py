@@ -152,6 +152,18 @@ async def run_by_job_name(
     return None if row is None else _record(row)
 
 
+async def run_ids_by_prefix(
+    conn: AsyncConnection, settings: Settings, hex_prefix: str, limit: int = 10
+) -> list[uuid.UUID]:
+    """The run ids that start with ``hex_prefix`` (hex digits, no dashes; at most ``limit``):
+    a range of the primary key, so a short prefix costs an index scan, not a table scan."""
+    table = state_tables(settings.state_schema).runs
+    low, high = (uuid.UUID(hex_prefix.ljust(32, pad)) for pad in "0f")
+    statement = (select(table.c.id).where(table.c.id >= low, table.c.id <= high)
+                 .order_by(table.c.id).limit(limit))
+    return list((await conn.execute(statement)).scalars())
+
+
 async def has_runs(conn: AsyncConnection, settings: Settings, alert_id: uuid.UUID) -> bool:
     table = state_tables(settings.state_schema).runs
     found = await conn.execute(select(table.c.id).where(table.c.alert_id == alert_id).limit(1))
