@@ -112,7 +112,8 @@ async def failed_runs(
     after it."""
     table = state_tables(settings.state_schema).runs
     moment = _order_key(settings)
-    statement = _select(settings).where(table.c.status == "failed")
+    # A literal, not a bind parameter: so that the partial index (status = 'failed') applies.
+    statement = _select(settings).where(table.c.status == literal_column("'failed'"))
     if since is not None:
         statement = statement.where(moment >= since)
     if client_id is not None:
