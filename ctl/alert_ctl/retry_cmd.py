@@ -17,9 +17,9 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from alert_core.db.alerts import alert_names
+from alert_core.db.alerts import alert_names, get_alert
 from alert_core.db.engine import make_engine
 from alert_core.db.history import RunRecord, failed_runs, run_ids_by_prefix
 from alert_core.db.retry import NotRetryableError, RetryTarget, claim_retry, release_retry
@@ -155,22 +155,23 @@ class Retried:
         return f"kubectl logs -n {self.namespace} job/{self.target.retry_job_name} -f"
 
 
-async def _reserve(settings: Settings, run_id: uuid.UUID) -> RetryTarget:
-    engine = make_engine(settings, pool_size=1)
-    try:
-        async with engine.begin() as conn:  # committed before the Job exists
-            return await claim_retry(conn, settings, run_id)
-    finally:
-        await engine.dispose()
+async def _reserve(engine: AsyncEngine, settings: Settings, run_id: uuid.UUID) -> RetryTarget:
+    """Claim the run (committed before the Job exists); released again, with the reason, when
+    its alert is gone or inactive: the runner would mark the run skipped and lose its error."""
+    async with engine.begin() as conn:
+        target = await claim_retry(conn, settings, run_id)
+    async with engine.connect() as conn:
+        alert = await get_alert(conn, settings, target.alert_id)
+    if alert is None or not alert.is_active:
+        await _release(engine, settings, target)
+        state = "deleted" if alert is None else "inactive"
+        raise RetryError(f"alert {target.alert_id} is {state}: its run would only be skipped")
+    return target
 
 
-async def _release(settings: Settings, target: RetryTarget) -> None:
-    engine = make_engine(settings, pool_size=1)
-    try:
-        async with engine.begin() as conn:
-            await release_retry(conn, settings, target)
-    finally:
-        await engine.dispose()
+async def _release(engine: AsyncEngine, settings: Settings, target: RetryTarget) -> None:
+    async with engine.begin() as conn:
+        await release_retry(conn, settings, target)
 
 
 async def _create_job(settings: Settings, target: RetryTarget, kube_login: KubeLogin) -> None:
@@ -192,12 +193,16 @@ async def _create_job(settings: Settings, target: RetryTarget, kube_login: KubeL
 async def start_retry(settings: Settings, run_id: uuid.UUID, kube_login: KubeLogin) -> Retried:
     """Reserve the run, then create its retry Job; if the Job cannot be created, the run is
     released again (and the error raised)."""
-    target = await _reserve(settings, run_id)
+    engine = make_engine(settings, pool_size=1)
     try:
-        await _create_job(settings, target, kube_login)
-    except (RetryError, ClusterUnavailableError, ApiError, OSError):
-        await _release(settings, target)
-        raise
+        target = await _reserve(engine, settings, run_id)
+        try:
+            await _create_job(settings, target, kube_login)
+        except (RetryError, ClusterUnavailableError, ApiError, OSError):
+            await _release(engine, settings, target)
+            raise
+    finally:
+        await engine.dispose()
     return Retried(target, settings.namespace)
 
 

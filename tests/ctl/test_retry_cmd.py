@@ -199,3 +199,22 @@ def test_a_run_id_prefix_is_accepted_when_unique(
         1, "error: no run whose id starts with 0000-00")
     short = alertctl("retry", "5b1", *common)
     assert short.exit_code == 2 and "prefix of 4 or more hex digits" in short.stderr
+
+
+def test_the_run_of_an_inactive_or_deleted_alert_is_not_retried(
+    alertctl: Callable[..., Result], db: Database, database_url: str, emulator: Emulator,
+    kubeconfig: Path,
+) -> None:
+    inactive, gone = db.add_alert("off", active=False), uuid.uuid4()
+    _add_failed(db, inactive, uuid.uuid4(), NOW)
+    _add_failed(db, gone, uuid.uuid4(), NOW - timedelta(minutes=1))
+    common = ("-n", NAMESPACE, "--database-url", database_url)
+    runs = alertctl("history", "--failed", "-o", "json", *common).json()["runs"]
+
+    for run, state in zip(runs, ("inactive", "deleted"), strict=True):
+        result = alertctl("retry", run["run_id"], *common)
+        assert (result.exit_code, result.stderr.strip()) == (
+            1, f"error: alert {run['alert_id']} is {state}: its run would only be skipped")
+    assert [row[0] for row in db.execute("SELECT retry_job_name FROM alert_operator.alert_runs")
+            ] == [None, None]
+    assert emulator.objects(JOBS) == {}
