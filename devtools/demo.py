@@ -2,7 +2,8 @@
 
 Used by the tests, the benchmarks and the quick start; in production the table already exists.
 
-    python -m devtools.demo DATABASE_URL      # create app.alerts (if missing) and demo rows
+    python -m devtools.demo DATABASE_URL        # create app.alerts (if missing) and demo rows
+    python -m devtools.demo tour DATABASE_URL   # the quick start's tour: one change of each kind
 """
 
 from __future__ import annotations
@@ -44,6 +45,39 @@ DEMO_ALERTS = [
 ]
 
 
+# The quick start's tour (README): one change of each kind the planner knows, applied to the
+# demo rows one after the other, with the line a dry-run operator then logs.
+TOUR: list[tuple[str, str]] = [
+    ("would recreate CronJob ... (schedule changed: ...)",
+     "UPDATE app.alerts SET frequency = '{\"type\": \"daily\", \"time\": \"07:15\","
+     " \"timezone\": \"Europe/Paris\"}' WHERE name = 'Morning revenue digest'"),
+    ("would update CronJob ... (spec changed)",
+     "UPDATE app.alerts SET name = 'Morning revenue digest (EU)'"
+     " WHERE name = 'Morning revenue digest'"),
+    ("would suspend CronJob ... (alert inactive)",
+     "UPDATE app.alerts SET is_active = false WHERE name = 'Payroll reminder'"),
+    ("would recreate CronJob ... (resumed: ...)",
+     "UPDATE app.alerts SET is_active = true WHERE name = 'Payroll reminder'"),
+    ("would create CronJob ...",
+     f"INSERT INTO app.alerts (client_id, name, frequency) VALUES ('{DEMO_CLIENT}',"
+     " 'Friday report', '{\"type\": \"weekly\", \"time\": \"16:00\", \"dayOfWeek\": [5]}')"),
+    ("would delete CronJob ... (alert row gone)",
+     "DELETE FROM app.alerts WHERE name = 'Half-hourly error budget'"),
+]
+
+
+async def tour(url: str, pause_seconds: float = 5.0) -> None:
+    """Apply :data:`TOUR` one change at a time, saying what the operator's log should show."""
+    conn = await asyncpg.connect(url)
+    try:
+        for expected, statement in TOUR:
+            print(f"{statement}\n  -> the operator logs: {expected}", flush=True)
+            await conn.execute(statement)
+            await asyncio.sleep(pause_seconds)
+    finally:
+        await conn.close()
+
+
 async def create_app_schema(conn: asyncpg.Connection) -> None:
     await conn.execute(APP_DDL)
 
@@ -62,7 +96,11 @@ async def seed(url: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("usage: python -m devtools.demo DATABASE_URL", file=sys.stderr)
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "tour":
+        asyncio.run(tour(args[1].replace("postgresql+asyncpg://", "postgresql://")))
+    elif len(args) == 1:
+        asyncio.run(seed(args[0].replace("postgresql+asyncpg://", "postgresql://")))
+    else:
+        print("usage: python -m devtools.demo [tour] DATABASE_URL", file=sys.stderr)
         sys.exit(2)
-    asyncio.run(seed(sys.argv[1].replace("postgresql+asyncpg://", "postgresql://")))

@@ -12,8 +12,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(.venv/bin/python -m devtools.throwaway_pg start "$workdir/pg")
   trap '.venv/bin/python -m devtools.throwaway_pg stop "$workdir/pg"' EXIT
   .venv/bin/python -m devtools.demo "$DATABASE_URL"
-  echo "throwaway PostgreSQL with demo alerts. Try, in another terminal:" >&2
-  echo "  psql '$DATABASE_URL' -c \"UPDATE app.alerts SET frequency = '{\\\"type\\\": \\\"daily\\\", \\\"time\\\": \\\"07:15\\\"}' WHERE name LIKE 'Morning%'\"" >&2
+  echo "throwaway PostgreSQL with demo alerts. For one change of each kind (recreate, update," >&2
+  echo "suspend, resume, create, delete; one every 5 s), run in another terminal:" >&2
+  echo "  .venv/bin/python -m devtools.demo tour '$DATABASE_URL'" >&2
 fi
 export DATABASE_URL
 .venv/bin/alertctl migrate

@@ -2,7 +2,8 @@
 
 409/429/5xx and connection errors are retried with exponential backoff and jitter; a permanent
 error (422 invalid, 403...) is recorded against that alert and the other actions go on. In
-dry-run every action is logged and nothing is written.
+dry-run every action is logged and nothing is written, except to a shadow of the cluster
+(:mod:`alert_operator.shadow`: dry-run without one), so the next sync sees it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from alert_operator.kube import (
 from alert_operator.logs import log_context
 from alert_operator.metrics import ACTIONS
 from alert_operator.planner import Action, digest, merge_patch
+from alert_operator.shadow import ShadowCluster
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -116,6 +118,11 @@ class Applier:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
+    @property
+    def writes(self) -> bool:
+        """Whether the actions are written to ``api``: always, but in dry-run only to a shadow."""
+        return not self.settings.dry_run or isinstance(self.api, ShadowCluster)
+
     async def apply(
         self, actions: Sequence[Action],
         lock: Callable[[uuid.UUID], asyncio.Lock] | None = None,
@@ -175,6 +182,11 @@ class Applier:
             log.info("dry-run: would %s CronJob %s%s (%s)", action.kind, action.name,
                      action.describe(), action.reason)
             result.applied.append(action)
+            if self.writes:  # the shadow: the next sync compares with what was "applied"
+                try:
+                    await self._write(action)
+                except ApiError as error:
+                    log.warning("dry-run: the shadow of the cluster refused: %s", error)
             return
         try:
             stored = await self._write(action)

@@ -271,33 +271,3 @@ class HttpKubeApi:
         """The operator's declared permissions; alertctl's client (alert_ctl.cluster) adds the
         few its users need (create a Job for ``alertctl run-now``)."""
         return allowed(group, resource, verb)
-
-
-class EmptyCluster:
-    """A cluster with no CronJobs that accepts nothing: dry-run on a machine without one."""
-
-    async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
-        return []
-
-    async def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
-        yield []
-
-    async def get_cronjob(self, namespace: str, name: str) -> Body | None:
-        return None
-
-    async def _refuse(self, verb: str) -> Body:
-        raise PermanentApiError(verb, 0, "NoCluster", "no cluster: dry-run only")
-
-    async def create_cronjob(self, namespace: str, body: Body) -> Body:
-        return await self._refuse("create")
-
-    async def patch_cronjob(self, namespace: str, name: str, patch: Body) -> Body:
-        return await self._refuse("patch")
-
-    async def delete_cronjob(
-        self, namespace: str, name: str, *, propagation: str = "Background"
-    ) -> None:
-        await self._refuse("delete")
-
-    async def create_event(self, namespace: str, body: Body) -> None:
-        await self._refuse("create")

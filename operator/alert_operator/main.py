@@ -25,9 +25,10 @@ from alert_core.cronjob import MANAGED_SELECTOR
 from alert_core.settings import Settings, SettingsError, load_settings
 from alert_operator.clustercheck import cluster_problem, wait_until_usable
 from alert_operator.handlers import Runtime, build_registry
-from alert_operator.kube import LIST_PAGE_SIZE, EmptyCluster
+from alert_operator.kube import LIST_PAGE_SIZE
 from alert_operator.login import KubeLogin
 from alert_operator.logs import setup_logging
+from alert_operator.shadow import ShadowCluster
 from alert_operator.state import OperatorState
 
 log = logging.getLogger("alert_operator")
@@ -119,6 +120,17 @@ async def _start_status(runtime: Runtime) -> None:
     except OSError as error:  # status.PortError names the port
         raise StartupError(f"cannot serve /status, /metrics and /healthz on "
                            f"{error.strerror}") from error
+    assert runtime.status_server is not None
+    log.info("%s", where_to_look(runtime.settings, runtime.status_server.port))
+
+
+def where_to_look(settings: Settings, port: int) -> str:
+    """The start-up line that tells a newcomer where the operator shows what it does."""
+    local = f"http://localhost:{port}"
+    return (f"where to look: `alertctl status -n {settings.namespace}` (every alert and its "
+            f"CronJob), {local}/status (this operator's view, JSON), {local}/metrics "
+            "(Prometheus); in a cluster: kubectl port-forward deploy/alert-operator "
+            f"{port}:{port}")
 
 
 async def _wait(stop: asyncio.Event, stop_flag: threading.Event | None) -> None:
@@ -132,9 +144,10 @@ async def _wait(stop: asyncio.Event, stop_flag: threading.Event | None) -> None:
 async def operate_without_cluster(
     settings: Settings, state: OperatorState, stop_flag: threading.Event | None = None
 ) -> None:
-    """Dry-run with no cluster: plan against an empty cluster and log what would be done."""
-    log.info("no Kubernetes cluster: dry-run against an empty cluster in namespace %s",
-             settings.namespace)
+    """Dry-run with no cluster: plan against a shadow of the cluster (empty at first, then
+    what was "applied") and log every action it would take."""
+    log.info("no Kubernetes cluster: dry-run in namespace %s against a shadow of the cluster "
+             "(in memory: what would have been applied)", settings.namespace)
     runtime = Runtime(settings, state)
     stop = asyncio.Event()
     if threading.current_thread() is threading.main_thread():
@@ -142,7 +155,7 @@ async def operate_without_cluster(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
     await _start_status(runtime)
-    runtime.start(EmptyCluster())
+    runtime.start(ShadowCluster())
     try:
         await _wait(stop, stop_flag)
     finally:

@@ -57,7 +57,7 @@ ActionKind = Literal["create", "update", "recreate", "suspend", "delete"]
 # the change. A new object has no lastScheduleTime and creationTimestamp = now, so no earlier
 # time can be missed; propagationPolicy Orphan keeps the Jobs that are running (and their
 # history, cleaned later by ttlSecondsAfterFinished) alive through the delete.
-RECREATE_WHY = "schedule/timezone changed: recreated so no run before the change is 'missed'"
+RECREATE_WHY = "recreated so no run before the change is 'missed'"
 # Resuming is the same hazard: the controller counts the times passed while suspended as
 # missed, and starts the latest of them on resume if it is within startingDeadlineSeconds. An
 # alert switched back on must not fire for a time at which it was off.
@@ -259,7 +259,11 @@ def _plan_alert(
         return
     plan.alerts.append(_state(alert.id, alert.name, timing, "drifted"))
     if existing.schedule != schedule or existing.time_zone != time_zone:
-        plan.actions.append(Action("recreate", name, alert.id, RECREATE_WHY, target))
+        changed = " and ".join(what for what, live, wanted in (
+            ("schedule", existing.schedule, schedule), ("timezone", existing.time_zone, time_zone),
+        ) if live != wanted)
+        plan.actions.append(Action("recreate", name, alert.id, f"{changed} changed: {RECREATE_WHY}",
+                                   target))
     elif existing.suspended and not suspend:
         plan.actions.append(Action("recreate", name, alert.id, RESUME_WHY, target))
     elif suspend and not existing.suspended:

@@ -128,7 +128,7 @@ class Reconciler:
         applied = await self.applier.apply(the_plan.actions,
                                            lock=self._locks if scope is None else None)
         self._seen.update(applied.stored)  # so the watch events of our own writes cost nothing
-        self.state.adopt(record(self.state, the_plan, applied, dry_run=self.settings.dry_run,
+        self.state.adopt(record(self.state, the_plan, applied, dry_run=not self.applier.writes,
                                 now=self.clock.now()))
         if scope is None:
             self._finish_full(the_plan, applied, rows)
@@ -174,7 +174,7 @@ class Reconciler:
 
     def _finish_full(self, the_plan: Plan, applied: Applied, rows: int) -> None:
         recent = self.deletes.count()  # the guard counted these as managed too: so does the log
-        if not self.settings.dry_run:
+        if self.applier.writes:
             self.deletes.deleted(sum(1 for a in applied.applied if a.kind == "delete"))
         metrics.MANAGED_CRONJOBS.set(self.state.managed_cronjobs)
         metrics.INVALID_ALERTS.set(len(the_plan.invalid))

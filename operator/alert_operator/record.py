@@ -50,7 +50,7 @@ def _record_full(state: OperatorState, the_plan: Plan, applied: Applied, *, dry_
     return dataclasses.replace(
         state,
         alerts=alerts,
-        managed_cronjobs=the_plan.managed + (0 if state.dry_run else created - deleted),
+        managed_cronjobs=the_plan.managed + (0 if dry_run else created - deleted),
         mass_delete_blocked=the_plan.blocked_deletes,
         last_sync_error=failed_actions(applied),
         last_sync_at=now,

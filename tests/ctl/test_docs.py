@@ -16,7 +16,8 @@ from alert_ctl.cli import app
 
 README = Path(__file__).parents[2] / "README.md"
 SCHEMAS = {"status": schemas.STATUS, "sync": schemas.SYNC, "run-now": schemas.RUN_NOW,
-           "history": schemas.HISTORY}
+           "history": schemas.HISTORY, "history --failed": schemas.FAILED_RUNS,
+           "retry": schemas.RETRY}
 
 
 def operating_section() -> str:
@@ -59,6 +60,6 @@ def test_old_endpoints_are_mapped_to_commands() -> None:
 
 def test_documented_commands_exist() -> None:
     names = set(typer.main.get_group(app).commands)
-    for command in ("status", "sync", "run-now", "pause", "resume", "history"):
+    for command in ("status", "sync", "run-now", "pause", "resume", "history", "retry"):
         assert command in names
         assert f"alertctl {command}" in operating_section()
