@@ -36,7 +36,7 @@ from alert_core.db.runs import clip_error
 from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
-from alert_operator.metrics import MALFORMED_JOBS, RUNS
+from alert_operator.metrics import ALERT_FAILED_RUNS, MALFORMED_JOBS, RUNS
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,7 @@ class JobOutcomeRecorder:
         self._events = events
         self._remember = remember
         self._handled: OrderedDict[str, None] = OrderedDict()
+        self._started = datetime.now(UTC)
 
     async def handle(self, job: Mapping[str, Any]) -> None:
         info = finished_job(job)
@@ -186,6 +187,11 @@ class JobOutcomeRecorder:
             return
         self._mark_handled(info.key)
         RUNS.labels(outcome=status).inc()
+        if status == "failed" and (info.finished_at or self._started) >= self._started:
+            # Not the failures of the last day that a restart lists again: a rule alerting on
+            # this counter's new series would page for each of them once more.
+            ALERT_FAILED_RUNS.labels(alert_id=str(info.alert_id),
+                                     client_id=str(info.client_id or "")).inc()
         if not info.failed:
             return
         if status != "failed":
