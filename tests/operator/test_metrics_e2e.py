@@ -14,10 +14,17 @@ from alert_core.cronjob import cronjob_name
 from alert_core.version import __version__
 from alert_operator import change_latency
 from alert_operator.metrics import REGISTRY
+from tests.install.monitoring_files import dashboard_expressions, rule_expressions
+from tests.install.promql import metric_names
 from tests.operator.conftest import JOBS, NAMESPACE, Database, Emulator, wait_for
 from tests.operator.test_observability_e2e import failed_job, get_text
 
 LATENCY_COUNT = "alert_operator_change_latency_seconds_count"
+# The series names of each metric type in the text format.
+SERIES = {
+    "counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",),
+    "summary": ("_sum", "_count", ""), "info": ("_info",), "unknown": ("",),
+}
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -26,6 +33,16 @@ def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+def exposed(text: str) -> set[str]:
+    """Every series name the exposition declares: its samples, and the series of every family
+    it lists (a labelled family with no child yet, e.g. no alert has failed, has no sample)."""
+    names = set()
+    for family in text_string_to_metric_families(text):
+        names.update(sample.name for sample in family.samples)
+        names.update(family.name + suffix for suffix in SERIES[family.type])
+    return names
 
 
 def latency_count() -> float:
@@ -111,3 +128,26 @@ def test_failed_runs_per_alert(emulator: Emulator, db: Database, operator_factor
     text = get_text(f"http://127.0.0.1:{operator.settings.status_port}/metrics")
     pattern = rf'^alert_operator_alert_failed_runs_total\{{[^}}]*alert_id="{alert}"[^}}]*\}} 1\.0$'
     assert re.search(pattern, text, re.MULTILINE), text
+
+
+def test_rules_and_dashboard_name_only_exposed_metrics(db: Database, operator_factory: Any) -> None:
+    operator = operator_factory()
+    operator.wait_synced()
+    text = get_text(f"http://127.0.0.1:{operator.settings.status_port}/metrics")
+    available = exposed(text)
+    expressions = {**rule_expressions(), **dashboard_expressions()}
+    assert len(expressions) > 20
+    unknown = {
+        where: sorted(metric_names(expression) - available)
+        for where, expression in expressions.items()
+        if metric_names(expression) - available
+    }
+    assert unknown == {}
+    assert metric_names("rate(alert_operator_synz_total[5m])") - available == {
+        "alert_operator_synz_total"
+    }
+    used = {name for expression in expressions.values() for name in metric_names(expression)}
+    # Histograms by their series: the check would miss a misspelt suffix otherwise.
+    assert {"alert_operator_change_latency_seconds_bucket",
+            "alert_operator_sync_duration_seconds_count"} <= used
+    assert "alert_operator_change_latency_seconds" not in available  # no bare histogram name
