@@ -37,6 +37,7 @@ from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.metrics import ALERT_FAILED_RUNS, MALFORMED_JOBS, RUNS
+from alert_operator.overdue import OVERDUE
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,8 @@ class JobOutcomeRecorder:
             return
         self._mark_handled(info.key)
         RUNS.labels(outcome=status).inc()
+        if status in ("succeeded", "skipped"):
+            OVERDUE.ran(info.alert_id, info.finished_at or datetime.now(UTC))
         if status == "failed" and (info.finished_at or self._started) >= self._started:
             # Not the failures of the last day that a restart lists again: a rule alerting on
             # this counter's new series would page for each of them once more.

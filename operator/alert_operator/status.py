@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from aiohttp import web
@@ -27,6 +27,7 @@ from alert_core.frequency import zone
 from alert_core.schedule import CronSyntaxError
 from alert_core.settings import Settings
 from alert_operator.metrics import REGISTRY
+from alert_operator.overdue import OVERDUE
 from alert_operator.runs_due import RUNS_DUE, cached_schedule
 from alert_operator.state import AlertState, OperatorState
 
@@ -179,6 +180,11 @@ class StatusServer:
         self._runner: web.AppRunner | None = None
         self._liveness_runner: web.AppRunner | None = None
         RUNS_DUE.watch(lambda: _snapshot(state))  # the alerts this operator schedules
+        if state.dry_run or settings.dry_run:
+            OVERDUE.stop_watching()  # nothing is scheduled: nothing can be overdue
+        else:  # a run may start this late and last this long
+            OVERDUE.watch(lambda: _snapshot(state), timedelta(
+                seconds=settings.starting_deadline_seconds + settings.active_deadline_seconds))
 
     def app(self) -> web.Application:
         app = web.Application()
