@@ -7,12 +7,13 @@ process first saw the alert with its current schedule (a new alert, a changed sc
 resumed alert start afresh, and so does a restart; the Jobs still in the cluster then tell the
 last good runs again). One failed run is AlertOperatorRunsFailing's; two missed ones are this.
 Only overdue alerts get a series (the value: seconds since the first missed run), so the count
-of series stays small; computed when /metrics is scraped, at most every ``CACHE_SECONDS``.
+of series stays small. Computed in a thread (:class:`~alert_operator.background.BackgroundValue`)
+at most every ``MAX_AGE_SECONDS``, so a scrape never waits; an alert's two next times are
+computed again only when its start changes (a good run, a new schedule).
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -22,13 +23,16 @@ from prometheus_client.registry import Collector
 
 from alert_core.frequency import zone
 from alert_core.schedule import CronSyntaxError
+from alert_operator.background import BackgroundValue
 from alert_operator.metrics import REGISTRY
 from alert_operator.runs_due import cached_schedule
 from alert_operator.state import AlertState
 
 NAME = "alert_operator_alert_overdue_seconds"
-CACHE_SECONDS = 30.0
+MAX_AGE_SECONDS = 60.0
 Schedule = tuple[str, str]  # (cron expression, timezone)
+# (schedule, start) -> the first two fire times after start
+NextTwo = dict[tuple[Schedule, datetime], tuple[datetime | None, datetime | None]]
 
 
 def overdue(
@@ -36,23 +40,37 @@ def overdue(
     since: Mapping[uuid.UUID, datetime],
     grace: timedelta,
     now: datetime,
+    next_two: NextTwo | None = None,
 ) -> dict[uuid.UUID, float]:
     """Alert id -> seconds since its first missed run, for each alert with two missed runs
-    after ``since[alert id]`` (alerts missing from ``since`` are not judged)."""
+    after ``since[alert id]`` (alerts missing from ``since`` are not judged). ``next_two``
+    remembers the fire times between calls; it keeps only what this call used."""
+    known = {} if next_two is None else next_two
+    used: NextTwo = {}
     found = {}
     for alert in alerts:
         start = since.get(alert.id)
         if start is None or not alert.schedule:
             continue
-        try:
-            schedule, tz = cached_schedule(alert.schedule), zone(alert.timezone or "UTC")
-        except (CronSyntaxError, ValueError, KeyError, OSError):
-            continue
-        first = schedule.next_after(start, tz)
-        second = None if first is None else schedule.next_after(first, tz)
+        key = ((alert.schedule, alert.timezone or "UTC"), start)
+        if key not in known:
+            try:
+                known[key] = _next_two(key[0], start)
+            except (CronSyntaxError, ValueError, KeyError, OSError):
+                continue
+        first, second = used[key] = known[key]
         if first is not None and second is not None and second + grace < now:
             found[alert.id] = (now - first - grace).total_seconds()
+    if next_two is not None:
+        next_two.clear()
+        next_two.update(used)
     return found
+
+
+def _next_two(key: Schedule, start: datetime) -> tuple[datetime | None, datetime | None]:
+    schedule, tz = cached_schedule(key[0]), zone(key[1])
+    first = schedule.next_after(start, tz)
+    return first, (None if first is None else schedule.next_after(first, tz))
 
 
 class OverdueCollector(Collector):
@@ -63,24 +81,28 @@ class OverdueCollector(Collector):
         self,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        cache_seconds: float = CACHE_SECONDS,
+        max_age_seconds: float = MAX_AGE_SECONDS,
     ) -> None:
         self._clock = clock
-        self._cache_seconds = cache_seconds
-        self._alerts: Callable[[], list[AlertState]] | None = None
-        self._grace = timedelta(0)
+        self._max_age = max_age_seconds
         self._last_good: dict[uuid.UUID, datetime] = {}
         self._first_seen: dict[uuid.UUID, tuple[Schedule, datetime]] = {}
-        self._cached: tuple[float, dict[uuid.UUID, float]] | None = None
+        self._value: BackgroundValue[dict[uuid.UUID, float]] | None = None
 
     def watch(self, alerts: Callable[[], list[AlertState]], grace: timedelta) -> None:
-        """``alerts``: what the operator schedules; nothing is overdue while it is None (in
-        dry-run nothing is scheduled)."""
-        self._alerts, self._grace, self._cached = alerts, grace, None
-        self._first_seen.clear()
+        """Judge ``alerts`` (what the operator schedules), each run given ``grace``."""
+        self._first_seen = {}
+        next_two: NextTwo = {}
+
+        def compute() -> dict[uuid.UUID, float]:
+            now, current = self._clock(), alerts()
+            return overdue(current, self._since(current, now), grace, now, next_two)
+
+        self._value = BackgroundValue(compute, {}, self._max_age)
 
     def stop_watching(self) -> None:
-        self._alerts, self._cached = None, None
+        """Judge nothing (in dry-run nothing is scheduled)."""
+        self._value = None
 
     def ran(self, alert_id: uuid.UUID, finished_at: datetime) -> None:
         """A run of the alert ended well at ``finished_at``."""
@@ -106,21 +128,15 @@ class OverdueCollector(Collector):
         self._first_seen = seen  # alerts gone, suspended or invalid start afresh
         return since
 
-    def _overdue(self) -> dict[uuid.UUID, float]:
-        if self._alerts is None:
-            return {}
-        if self._cached is None or time.monotonic() - self._cached[0] >= self._cache_seconds:
-            now, alerts = self._clock(), self._alerts()
-            found = overdue(alerts, self._since(alerts, now), self._grace, now)
-            self._cached = (time.monotonic(), found)
-        return self._cached[1]
+    def overdue_alerts(self, *, wait: bool = False) -> dict[uuid.UUID, float]:
+        return {} if self._value is None else self._value.get(wait=wait)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
             NAME, "Seconds since the first of two or more scheduled runs missed since the"
             " alert's last good run; a series only for such an alert", labels=["alert_id"],
         )
-        for alert_id, seconds in sorted(self._overdue().items()):
+        for alert_id, seconds in sorted(self.overdue_alerts().items()):
             gauge.add_metric([str(alert_id)], seconds)
         yield gauge
 

@@ -31,9 +31,10 @@ def test_two_missed_runs_make_an_alert_overdue() -> None:
 def test_collector_follows_good_runs_and_schedule_changes() -> None:
     now = [at(8)]
     alerts = [HOURLY, replace(HOURLY, id=uuid.uuid4(), suspended=True)]
-    collector = OverdueCollector(clock=lambda: now[0], cache_seconds=0)
+    collector = OverdueCollector(clock=lambda: now[0], max_age_seconds=0)
 
     def shown() -> dict[str, float]:
+        collector.overdue_alerts(wait=True)  # computed in a thread: a scrape never waits
         [family] = collector.collect()
         assert family.name == NAME
         return {sample.labels["alert_id"]: sample.value for sample in family.samples}

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from alert_operator.runs_due import HORIZON_MINUTES, SLOT_MINUTES, RunsDueCollector, runs_due
+from alert_operator.runs_due import (
+    HORIZON_MINUTES,
+    SLOT_MINUTES,
+    FireTimes,
+    RunsDueCollector,
+    runs_due,
+)
 from alert_operator.state import AlertState, CronJobState
 
 NOW = datetime(2024, 5, 1, 8, 55, tzinfo=UTC)
@@ -38,9 +44,21 @@ def test_collector_exposes_every_slot() -> None:
     [empty] = collector.collect()
     assert {s.value for s in empty.samples} == {0}
     collector.watch(lambda: [alert("* * * * *")])
+    collector.slots(wait=True)  # computed in a thread: a scrape never waits for it
     [family] = collector.collect()
     by_slot = {s.labels["minutes_ahead"]: s.value for s in family.samples}
     assert list(by_slot) == [str(minutes) for minutes in range(0, 360, 10)]
     assert by_slot["10"] == 10  # every minute: ten runs in a full slot
     # Every minute boundary strictly after now and before the horizon's end.
     assert sum(by_slot.values()) in (HORIZON_MINUTES - 1, HORIZON_MINUTES)
+
+
+def test_fire_times_moving_forward_match_a_fresh_computation() -> None:
+    alerts = [alert("*/7 * * * *"), alert("0 9 * * *"), alert("30 2 * * 1", "Asia/Tokyo"),
+              alert("15 10 * * *", "America/New_York")]
+    kept = FireTimes()
+    for minutes in (0, 3, 61, 200, 361, 1500):
+        now = NOW + timedelta(minutes=minutes, seconds=17)
+        assert runs_due(alerts, now, kept) == runs_due(alerts, now), minutes
+    # Going back in time (a clock set back) is computed afresh, not from the later window.
+    assert runs_due(alerts, NOW, kept) == runs_due(alerts, NOW)
