@@ -1,6 +1,6 @@
 """Generate ``manifests/`` (plain YAML for installs without Helm) from the Helm chart.
 
-    python -m devtools.manifests            # rewrite manifests/ and the README's values table
+    python -m devtools.manifests            # rewrite manifests/, monitoring/, the values tables
     python -m devtools.manifests --check    # exit 1 naming what is out of date
 
 The manifests are the chart rendered with fixed values (release ``alert-operator``, namespace
@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
+from devtools import monitoring
 from devtools.chart import ROOT, Rendered, render
-from devtools.values_doc import README, readme_with_table
+from devtools.values_doc import READMES, readme_with_table
 
 MANIFESTS_DIR = ROOT / "manifests"
 NAMESPACE = "alerts"
@@ -101,7 +102,8 @@ def generate() -> dict[str, str]:
     chart: Rendered = render(PLAIN_VALUES, release=RELEASE, namespace=NAMESPACE)
     example: Rendered = render(SECRET_EXAMPLE_VALUES, release=RELEASE, namespace=NAMESPACE)
     migration = [o for o in chart.objects if _component(o) == "migration"]
-    operator = [o for o in chart.objects if _component(o) != "migration"]
+    # The `helm test` Pod means nothing without Helm.
+    operator = [o for o in chart.objects if _component(o) not in ("migration", "helm-test")]
     return {
         "00-namespace.yaml": _dump(
             "# The namespace of the operator and the CronJobs.\n", [_namespace()]
@@ -136,10 +138,17 @@ def out_of_date() -> list[str]:
             problems.append(f"manifests/{name}: missing")
         elif path.read_text() != wanted[name]:
             problems.append(f"manifests/{name}: differs from the chart")
-    readme = README.read_text()
-    if readme_with_table(readme) != readme:
-        problems.append("README.md: the values table differs from values.yaml")
+    problems += monitoring.out_of_date(_monitoring())
+    for readme in READMES:
+        text = readme.read_text()
+        if readme_with_table(text) != text:
+            name = readme.relative_to(ROOT)
+            problems.append(f"{name}: the values table differs from values.yaml")
     return problems
+
+
+def _monitoring() -> dict[str, str]:
+    return monitoring.generate(PLAIN_VALUES, release=RELEASE, namespace=NAMESPACE)
 
 
 def write() -> None:
@@ -150,8 +159,9 @@ def write() -> None:
             path.unlink()
     for name, content in wanted.items():
         (MANIFESTS_DIR / name).write_text(content)
-    readme = README.read_text()
-    README.write_text(readme_with_table(readme))
+    monitoring.write(_monitoring())
+    for readme in READMES:
+        readme.write_text(readme_with_table(readme.read_text()))
 
 
 def main(argv: list[str] | None = None) -> int:

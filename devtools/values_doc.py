@@ -1,4 +1,4 @@
-"""The README's table of chart values, generated from the ``# --`` comments in values.yaml.
+"""The READMEs' table of chart values, generated from the ``# --`` comments in values.yaml.
 
 A comment starting with ``# --`` (continued by plain ``#`` lines) documents the key right below
 it; the table shows the key's dotted path, its default and the comment.
@@ -17,6 +17,9 @@ from devtools.chart import CHART_DIR, ROOT
 
 VALUES = CHART_DIR / "values.yaml"
 README = ROOT / "README.md"
+# What `helm show readme` prints.
+CHART_README = CHART_DIR / "README.md"
+READMES = (README, CHART_README)
 START = "<!-- values-table:start (generated from values.yaml by scripts/generate-manifests.sh) -->"
 END = "<!-- values-table:end -->"
 
@@ -87,7 +90,7 @@ def table(path: Path = VALUES) -> str:
 def readme_with_table(readme: str, path: Path = VALUES) -> str:
     """The README with the text between the table markers replaced by :func:`table`."""
     if START not in readme or END not in readme:
-        raise ValueError(f"README.md: markers {START!r} and {END!r} not found")
+        raise ValueError(f"markers {START!r} and {END!r} not found")
     head, rest = readme.split(START, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{table(path)}\n{END}{tail}"

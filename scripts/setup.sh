@@ -27,3 +27,17 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
     exit 1
   fi
 fi
+
+# promtool (Debian's prometheus package) checks and unit-tests the alerting rules
+# (tests/install/test_monitoring.py).
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing promtool (apt-get install prometheus)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus \
+      >/dev/null
+  else
+    echo "error: promtool not found; install the 'prometheus' package (it ships promtool)" >&2
+    exit 1
+  fi
+fi

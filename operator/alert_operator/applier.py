@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from alert_core.settings import Settings
+from alert_operator import change_latency
 from alert_operator.compare import matches
 from alert_operator.kube import (
     ApiError,
@@ -199,6 +200,7 @@ class Applier:
                     f"{action.kind} failed: {error}",
                 )
             return
+        change_latency.cronjob_written()
         log.info("%s CronJob %s%s (%s)", action.kind, action.name, action.describe(),
                  action.reason)
         result.applied.append(action)

@@ -24,6 +24,7 @@ import asyncpg
 from alert_core.db.tables import NOTIFY_CHANNEL
 from alert_core.safe_json import JsonLimitError, loads_bounded
 from alert_core.settings import Settings
+from alert_operator import change_latency
 from alert_operator.logs import alert_fields
 from alert_operator.metrics import (
     CHANGEFEED_CONNECTED,
@@ -122,6 +123,8 @@ class ChangeFeed:
         self._drain_timeout = drain_timeout_seconds
         # id (None = full sync) -> oldest trigger time not yet reconciled (None when unknown).
         self._pending: dict[uuid.UUID | None, float | None] = {}
+        # id -> time.monotonic() when its oldest pending notification was received.
+        self._received: dict[uuid.UUID | None, float] = {}
         self._in_flight: set[uuid.UUID | None] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
@@ -245,23 +248,29 @@ class ChangeFeed:
             log.info("change feed: %d alerts pending; a full sync instead", len(self._pending))
             oldest = _oldest([*self._pending.values(), at])
             self._pending.clear()
+            self._received.clear()
             key, at = _FULL, oldest
         if key in self._pending:
             self._pending[key] = _oldest([self._pending[key], at])
         else:
             self._pending[key] = at
+        self._received.setdefault(key, time.monotonic())
         self._wakeup.set()
 
-    def _take(self) -> list[tuple[uuid.UUID | None, float | None]]:
-        """The pending work that may start now (nothing whose reconcile is still running)."""
+    def _take(self) -> list[tuple[uuid.UUID | None, float | None, float]]:
+        """The pending work that may start now (nothing whose reconcile is still running):
+        (id, trigger time, time received)."""
         if _FULL in self._pending and _FULL not in self._in_flight:
             # The full sync reads the table after these notifications were committed, so it
             # covers every id pending now.
             oldest = _oldest(list(self._pending.values()))
+            received = min(self._received.values())
             self._pending.clear()
-            return [(_FULL, oldest)]
-        ready = [(key, at) for key, at in self._pending.items() if key not in self._in_flight]
-        for key, _ in ready:
+            self._received.clear()
+            return [(_FULL, oldest, received)]
+        ready = [(key, at, self._received.pop(key)) for key, at in self._pending.items()
+                 if key not in self._in_flight]
+        for key, _, _ in ready:
             del self._pending[key]
         return ready
 
@@ -271,13 +280,15 @@ class ChangeFeed:
             # Collect the rest of a burst before starting (the debounce bounds the added delay).
             await asyncio.sleep(self._debounce)
             self._wakeup.clear()
-            for key, at in self._take():
+            for key, at, received in self._take():
                 self._in_flight.add(key)
-                task = asyncio.create_task(self._reconcile(key, at), name=f"changefeed-{key}")
+                task = asyncio.create_task(self._reconcile(key, at, received),
+                                           name=f"changefeed-{key}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def _reconcile(self, key: uuid.UUID | None, at: float | None) -> None:
+    async def _reconcile(self, key: uuid.UUID | None, at: float | None, received: float) -> None:
+        change_latency.handing_over(received)  # this task's context: its CronJob write sees it
         try:
             async with self._limit:
                 await self._on_change(key)

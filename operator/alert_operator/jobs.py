@@ -39,7 +39,8 @@ from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.logs import LogFields, alert_fields
-from alert_operator.metrics import MALFORMED_JOBS, RUNS
+from alert_operator.metrics import ALERT_FAILED_RUNS, MALFORMED_JOBS, RUNS
+from alert_operator.overdue import OVERDUE
 from alert_operator.retry_job import RETRY_OF_ANNOTATION
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,7 @@ class JobOutcomeRecorder:
         self._events = events
         self._remember = remember
         self._handled: OrderedDict[str, None] = OrderedDict()
+        self._started = datetime.now(UTC)
 
     async def handle(self, job: Mapping[str, Any]) -> None:
         info = finished_job(job)
@@ -253,6 +255,13 @@ class JobOutcomeRecorder:
             return
         self._mark_handled(info.key)
         RUNS.labels(outcome=status).inc()
+        if status in ("succeeded", "skipped"):
+            OVERDUE.ran(info.alert_id, info.finished_at or datetime.now(UTC))
+        if status == "failed" and (info.finished_at or self._started) >= self._started:
+            # Not the failures of the last day that a restart lists again: a rule alerting on
+            # this counter's new series would page for each of them once more.
+            ALERT_FAILED_RUNS.labels(alert_id=str(info.alert_id),
+                                     client_id=str(info.client_id or "")).inc()
         if not info.failed:
             return
         if status != "failed":

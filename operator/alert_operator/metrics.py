@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import platform
+from importlib.metadata import version
+
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+
+from alert_core.version import __version__
+
+# A ``*_created`` series per counter and histogram doubles the series for a value no query uses.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# The standard process_* (memory, CPU, open files) and python_* (GC, version) metrics.
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.register(_collector)
 
 SYNCS = Counter(
     "alert_operator_syncs", "Reconciles run, by scope (full|alert) and result (ok|error|blocked)",
@@ -48,6 +68,8 @@ RUNS = Counter(
     "Finished Jobs of managed CronJobs, by the run's outcome (succeeded|failed|skipped)",
     ["outcome"], registry=REGISTRY,
 )
+for _outcome in ("succeeded", "failed", "skipped"):  # 0 from the start: increase() sees the 1st
+    RUNS.labels(outcome=_outcome)
 RUNS_NOT_STARTED = Counter(
     "alert_operator_runs_not_started",
     "Jobs of managed CronJobs that still had no pod after ALERT_RUN_START_GRACE_SECONDS"
@@ -79,4 +101,23 @@ EVENTS = Counter(
     "alert_operator_events",
     "Kubernetes Events, by result (posted|suppressed|failed|dry_run)", ["result"],
     registry=REGISTRY,
+)
+
+# --- monitoring: build info, change latency, failed runs per alert (see README "Metrics") ---
+BUILD_INFO = Gauge(
+    "alert_operator_build_info", "Always 1; the labels say what is running",
+    ["version", "python_version", "kopf_version"], registry=REGISTRY,
+)
+BUILD_INFO.labels(
+    version=__version__, python_version=platform.python_version(), kopf_version=version("kopf"),
+).set(1)
+CHANGE_LATENCY = Histogram(
+    "alert_operator_change_latency_seconds",
+    "From a NOTIFY received on the change feed to its alert's CronJob written (the API's answer)",
+    registry=REGISTRY, buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+ALERT_FAILED_RUNS = Counter(
+    "alert_operator_alert_failed_runs",
+    "Failed runs (Jobs that ended Failed since this process started), by alert; a series exists"
+    " only for an alert that failed", ["alert_id", "client_id"], registry=REGISTRY,
 )

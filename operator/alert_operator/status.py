@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from aiohttp import web
@@ -25,9 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from alert_core.db.engine import make_engine
 from alert_core.db.history import last_runs
 from alert_core.frequency import zone
-from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
+from alert_core.schedule import CronSyntaxError
 from alert_core.settings import Settings
 from alert_operator.metrics import REGISTRY
+from alert_operator.overdue import OVERDUE
+from alert_operator.runs_due import RUNS_DUE, cached_schedule
 from alert_operator.state import AlertState, OperatorState
 
 log = logging.getLogger(__name__)
@@ -101,17 +102,12 @@ def health(state: OperatorState, settings: Settings, now: datetime | None = None
 
 # --- next run time -------------------------------------------------------------------------
 
-@lru_cache(maxsize=4096)
-def _schedule(expression: str) -> CronSchedule:
-    return parse_cron(expression)
-
-
 def next_run_time(alert: AlertState, now: datetime) -> str | None:
     """When Kubernetes will next start this alert's Job (ISO 8601 with the zone's offset)."""
     if alert.suspended or alert.schedule is None or alert.cronjob == "invalid":
         return None
     try:
-        following = _schedule(alert.schedule).next_after(now, zone(alert.timezone or "UTC"))
+        following = cached_schedule(alert.schedule).next_after(now, zone(alert.timezone or "UTC"))
     except (CronSyntaxError, ValueError, KeyError, OSError):
         return None  # the state holds what was applied; an unreadable one has no next time
     return None if following is None else following.isoformat()
@@ -188,6 +184,12 @@ class StatusServer:
         self._liveness_port = liveness_port
         self._runner: web.AppRunner | None = None
         self._liveness_runner: web.AppRunner | None = None
+        RUNS_DUE.watch(lambda: _snapshot(state))  # the alerts this operator schedules
+        if state.dry_run or settings.dry_run:
+            OVERDUE.stop_watching()  # nothing is scheduled: nothing can be overdue
+        else:  # a run may start this late and last this long
+            OVERDUE.watch(lambda: _snapshot(state), timedelta(
+                seconds=settings.starting_deadline_seconds + settings.active_deadline_seconds))
 
     def app(self) -> web.Application:
         app = web.Application()

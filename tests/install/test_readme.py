@@ -6,9 +6,17 @@ import re
 
 import yaml
 
-from devtools.chart import ROOT, render
+from devtools.chart import CHART_DIR, ROOT, render
 from devtools.manifests import MANIFESTS_DIR, NAMESPACE
-from devtools.values_doc import README, defaults, documented, leaf_paths, readme_with_table
+from devtools.values_doc import (
+    CHART_README,
+    README,
+    READMES,
+    defaults,
+    documented,
+    leaf_paths,
+    readme_with_table,
+)
 
 UNINSTALL = "kubectl delete cronjobs -l app.kubernetes.io/managed-by=alert-operator -n alerts"
 
@@ -21,8 +29,32 @@ def install_section() -> str:
 
 
 def test_values_table_is_generated_from_values_yaml() -> None:
-    text = README.read_text()
-    assert readme_with_table(text) == text, "run scripts/generate-manifests.sh"
+    for readme in READMES:
+        text = readme.read_text()
+        assert readme_with_table(text) == text, f"{readme}: run scripts/generate-manifests.sh"
+        assert "| `monitoring.prometheusRule.enabled` | `false` |" in text
+
+
+def test_chart_readme_is_what_helm_shows() -> None:
+    # `helm show readme` prints the chart's README.md.
+    assert CHART_README.parent == CHART_DIR
+    text = CHART_README.read_text()
+    assert text.startswith("# alert-operator\n")
+    for topic in ("## Install", "## `helm test`", "## Monitoring", "## Values"):
+        assert f"\n{topic}\n" in text
+    assert "helm test alert-operator -n alerts" in text
+
+
+def test_chart_metadata_is_complete() -> None:
+    chart = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
+    home = "https://github.com/alert-operator/alert-operator"
+    assert chart["home"] == home
+    assert home in chart["sources"]
+    assert chart["keywords"] and all(isinstance(k, str) for k in chart["keywords"])
+    assert all(m["name"] and (m.get("url") or m.get("email")) for m in chart["maintainers"])
+    raw = "https://raw.githubusercontent.com/alert-operator/alert-operator/main/"
+    assert chart["icon"].startswith(raw)
+    assert (ROOT / chart["icon"].removeprefix(raw)).is_file(), "the icon's file is in the repo"
 
 
 def test_every_value_is_documented() -> None:

@@ -34,6 +34,24 @@ SCHEMA_ERRORS: list[tuple[dict[str, Any], str]] = [
     ({"database": SECRET, "operator": {"maxDeleteFraction": 2}}, "/operator/maxDeleteFraction"),
     ({"database": SECRET, "operator": {"statusPort": 0}}, "/operator/statusPort"),
     ({"database": SECRET, "imagePullSecrets": ["registry"]}, "/imagePullSecrets/0"),
+    (
+        {"database": SECRET, "monitoring": {"prometheusRule": {"runsFailingWindow": "an hour"}}},
+        "/monitoring/prometheusRule/runsFailingWindow",
+    ),
+    (
+        {"database": SECRET, "monitoring": {"metricsSelector": '{job="x"}'}},
+        "/monitoring/metricsSelector",
+    ),
+    (
+        {"database": SECRET, "monitoring": {"grafanaDashboard": {"labels": {"a": 1}}}},
+        "/monitoring/grafanaDashboard/labels/a",
+    ),
+    ({"database": SECRET, "monitoring": {"prometheusRules": {}}}, "additional properties"),
+    ({"database": SECRET, "helmTest": {"enabled": "yes"}}, "/helmTest/enabled"),
+    (
+        {"database": SECRET, "helmTest": {"resources": {"limits": {"memory": "lots"}}}},
+        "/helmTest/resources/limits/memory",
+    ),
 ]
 
 # Combinations the schema cannot express: checks.yaml fails the render with a sentence.

@@ -17,6 +17,30 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             "serviceMonitor": {"enabled": True, "interval": "15s", "labels": {"release": "prom"}},
         },
     },
+    "monitoring": {
+        "database": {"existingSecret": "app-database"},
+        "metrics": {"serviceMonitor": {"enabled": True}},
+        "monitoring": {
+            "metricsSelector": 'job="alerts", cluster="eu-1"',
+            "prometheusRule": {
+                "enabled": True,
+                "labels": {"release": "prom"},
+                "alertLabels": {"team": "payments"},
+                "runsFailingWindow": "30m",
+                "noRunsWindow": "2d",
+            },
+            "grafanaDashboard": {
+                "enabled": True,
+                "annotations": {"grafana_folder": "Operators"},
+            },
+        },
+        "helmTest": {"resources": {"requests": {"cpu": "20m", "memory": "32Mi"},
+                                   "limits": {"cpu": "100m", "memory": "64Mi"}}},
+    },
+    "no-helm-test": {
+        "database": {"existingSecret": "app-database"},
+        "helmTest": {"enabled": False},
+    },
     "network-policy": {
         "database": {"existingSecret": "app-database"},
         "networkPolicy": {

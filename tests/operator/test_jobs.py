@@ -18,6 +18,7 @@ from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.jobs import JobOutcomeRecorder, finished_job
 from alert_operator.metrics import REGISTRY
+from alert_operator.overdue import OVERDUE
 from tests.operator.observability_fixtures import FakeEventsApi
 
 ALERT = uuid.UUID("0b7e1c5e-8a64-4a55-9d4e-0b1d9a3e7f10")
@@ -197,6 +198,8 @@ async def test_complete_jobs_are_counted_by_the_runs_outcome(
     await recorder.handle(job(condition="Complete", reason="CompletionsReached", failed_pods=0))
     assert runs_metric(final) == before + 1
     assert await runs(db) == [before_row]
+    # A good run: the overdue check counts the alert's schedule from its end on.
+    assert OVERDUE.last_good(ALERT) == datetime(2024, 5, 1, 12, 31, 2, tzinfo=UTC)
 
 
 async def test_manual_run_failure(

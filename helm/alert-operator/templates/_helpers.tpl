@@ -128,3 +128,8 @@ affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end -}}
+
+{{/* PromQL label matchers (no braces) that select this release's operator metrics. */}}
+{{- define "alert-operator.metricsSelector" -}}
+{{- .Values.monitoring.metricsSelector | default (printf "namespace=%q, job=%q" .Release.Namespace (include "alert-operator.fullname" .)) -}}
+{{- end -}}
