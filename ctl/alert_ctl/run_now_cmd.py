@@ -22,6 +22,7 @@ from alert_core.db.engine import make_engine
 from alert_core.db.history import RunRecord, run_by_job_name
 from alert_core.db.pauses import load_pauses
 from alert_core.settings import Settings
+from alert_ctl.alert_ids import parse_alert_ref, resolve_alert_ref
 from alert_ctl.cluster import (
     ClusterUnavailableError,
     CtlKubeApi,
@@ -38,13 +39,14 @@ from alert_ctl.common import (
     run_async,
     settings_from,
 )
-from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
+from alert_ctl.dbaccess import UnknownAlertsError, with_connection
 from alert_ctl.formatting import (
     Format,
     FormatOption,
     human_duration,
     note,
     print_document,
+    print_names,
     say,
 )
 from alert_ctl.history_cmd import run_document
@@ -158,7 +160,9 @@ def _outcome(document: dict[str, Any]) -> tuple[str, bool]:
 
 
 def run_now(
-    alert_id: Annotated[str, typer.Argument(metavar="ALERT_ID", help="the alert (UUID)")],
+    alert_id: Annotated[
+        str, typer.Argument(metavar="ALERT_ID", help="the alert (UUID or a unique prefix)")
+    ],
     wait: Annotated[bool, typer.Option("--wait", help="wait for the run's outcome")] = False,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="seconds --wait waits at most")
@@ -171,13 +175,14 @@ def run_now(
 ) -> None:
     """Start the alert's run now from its CronJob (a manual Job) and say how to follow it."""
     settings = settings_from(database_url=database_url, namespace=namespace)
-    wanted = parse_alert_id(alert_id)
+    ref = parse_alert_ref(alert_id)
 
     async def read(conn: AsyncConnection) -> tuple[AlertRow, bool]:
+        wanted = await resolve_alert_ref(conn, settings, ref)
         alert = await get_alert(conn, settings, wanted)
         if alert is None:
             raise UnknownAlertsError([wanted])
-        return alert, (await load_pauses(conn, settings)).is_paused(wanted)
+        return alert, (await load_pauses(conn, settings)).is_paused(alert.id)
 
     alert, paused = with_connection(settings, read)
     if paused or not alert.is_active:
@@ -195,7 +200,9 @@ def run_now(
         fail(describe_cluster_error(error), EXIT_FAILURE)
     document = _document(started, settings)
     outcome, ok = _outcome(document) if wait else ("", True)
-    if output is Format.table:
+    if output is Format.name:
+        print_names([f"job.batch/{started.job_name}"])
+    elif output.is_table:
         say(f"job.batch/{started.job_name} created")
         say(f"follow it: {document['logs_command']}")
         if wait:
