@@ -20,13 +20,14 @@ from alert_core.printable import visible
 from alert_ctl.common import EXIT_FAILURE
 
 
-def one_line(error: typer.TyperException) -> str:
-    """``error: <what was wrong> (see 'alertctl status --help')``."""
-    # pydantic (typer's value checks) starts its messages with "Value error, ".
-    message = " ".join(error.format_message().removeprefix("Value error, ").split())
+def one_line(error: typer.TyperException, command_path: str) -> str:
+    """``error: <what was wrong> (see 'alertctl status --help')``; ``command_path`` for an
+    error that does not say which command it is about."""
+    # pydantic (typer's value checks) puts "Value error, " into its messages.
+    message = " ".join(error.format_message().replace("Value error, ", "").split())
     context = getattr(error, "ctx", None)
-    if isinstance(error, UsageError) and context is not None:
-        message += f" (see '{context.command_path} --help')"
+    if isinstance(error, UsageError):
+        message += f" (see '{command_path if context is None else context.command_path} --help')"
     return visible(f"error: {message}")
 
 
@@ -45,6 +46,11 @@ class OneLineErrorsGroup(TyperGroup):
             return super().main(args, prog_name, complete_var, False, **extra)
         self._standalone(args, prog_name, complete_var, **extra)
 
+    def _command_path(self, args: Sequence[str] | None, prog_name: str | None) -> str:
+        words = list(sys.argv[1:] if args is None else args)
+        program = prog_name or self.name or "alertctl"
+        return f"{program} {words[0]}" if words and words[0] in self.commands else program
+
     def _standalone(
         self, args: Sequence[str] | None, prog_name: str | None, complete_var: str | None,
         **extra: Any,
@@ -55,7 +61,7 @@ class OneLineErrorsGroup(TyperGroup):
             error.show()  # no arguments at all: the help is the answer
             sys.exit(error.exit_code)
         except typer.TyperException as error:
-            typer.echo(one_line(error), err=True)
+            typer.echo(one_line(error, self._command_path(args, prog_name)), err=True)
             sys.exit(error.exit_code)
         except typer.Abort:
             typer.echo("error: aborted", err=True)
