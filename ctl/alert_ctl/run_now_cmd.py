@@ -50,6 +50,7 @@ from alert_ctl.formatting import (
     say,
 )
 from alert_ctl.history_cmd import run_document
+from alert_ctl.run_progress import WaitProgress, job_phase, pod_phase
 from alert_operator.kube import ApiError, is_managed
 from alert_operator.login import KubeLogin
 from alert_operator.manual_job import ManualJobError, job_from_cronjob, manual_job_name
@@ -79,11 +80,22 @@ def _job_failure(job: dict[str, Any] | None) -> str | None:
     return None
 
 
+async def _phase(
+    settings: Settings, api: CtlKubeApi, job_name: str, job: dict[str, Any] | None
+) -> str:
+    """The pod's phase for the progress line; the Job's counters where pods may not be read."""
+    try:
+        return pod_phase(await api.list_job_pods(settings.namespace, job_name))
+    except ApiError:
+        return job_phase(job)
+
+
 async def _wait(
     settings: Settings, api: CtlKubeApi, started: Started, wait_seconds: float
 ) -> None:
     deadline = time.monotonic() + wait_seconds
     engine = make_engine(settings, pool_size=1)
+    progress = WaitProgress(started.job_name)
     try:
         while True:
             async with engine.connect() as conn:
@@ -91,7 +103,11 @@ async def _wait(
             if started.run is not None and started.run.status in ("succeeded", "skipped"):
                 return
             # "failed" is final only when the Job gives up (a retry may still succeed).
-            failure = _job_failure(await api.get_job(settings.namespace, started.job_name))
+            job = await api.get_job(settings.namespace, started.job_name)
+            if progress.enabled:
+                progress.update(await _phase(settings, api, started.job_name, job),
+                                None if started.run is None else started.run.status)
+            failure = _job_failure(job)
             if failure is not None:
                 if started.run is None or started.run.status != "failed":
                     started.job_failure = failure
@@ -101,6 +117,7 @@ async def _wait(
                 return
             await asyncio.sleep(POLL_SECONDS)
     finally:
+        progress.done()
         await engine.dispose()
 
 
@@ -124,7 +141,6 @@ async def start_run(
         await api.create_job(settings.namespace, job)
         started = Started(job_name, name)
         if wait:
-            say(f"job.batch/{job_name} created; waiting for the run...", err=True)
             await _wait(settings, api, started, wait_seconds)
         return started
 

@@ -55,7 +55,9 @@ from alert_operator.state import AlertState
 
 ID_COLUMNS = (Column("NAME"), Column("ID", keep=True))
 WIDE_ID_COLUMNS = (*ID_COLUMNS, Column("CLIENT", keep=True))
-COLUMNS = tuple(map(Column, ("SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "CRONJOB")))
+# A time cut short says nothing: NEXT RUN stays whole, the others are cut to fit.
+COLUMNS = (Column("SCHEDULE"), Column("STATE"), Column("NEXT RUN", keep=True),
+           Column("LAST RUN"), Column("CRONJOB"))
 
 
 @dataclass
