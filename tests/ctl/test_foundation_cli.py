@@ -325,3 +325,25 @@ def test_render_bad_namespace(alertctl: Alertctl, database_url: str) -> None:
     result = alertctl("render", "--database-url", database_url, "--namespace", "Bad_NS")
     assert result.exit_code == 2
     assert "ALERT_NAMESPACE" in _one_error_line(result)
+
+
+def test_render_in_every_output_format(
+    alertctl: Alertctl, database_url: str, app_database_url: str
+) -> None:
+    rows, _ = _render_rows()
+    asyncio.run(_insert(database_url, rows))
+    common = ("--database-url", database_url, "--image", "registry.test/runner:9.9.9")
+    documents = list(yaml.safe_load_all(alertctl("render", *common).stdout))
+    as_json = alertctl("render", *common, "-o", "json")
+    assert as_json.exit_code == 1  # the invalid ones are left out, as in YAML
+    assert as_json.json() == {"apiVersion": "v1", "kind": "List", "items": documents}
+    names = alertctl("render", *common, "-o", "name").stdout.splitlines()
+    assert names == [f"cronjob.batch/{doc['metadata']['name']}" for doc in documents]
+    table = alertctl("render", *common, "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND"]
+    assert len(table) == 1 + len(documents)
+    assert table[1].split()[0] == documents[0]["metadata"]["name"]
+    wide = alertctl("render", *common, "-o", "wide", "--no-headers").stdout.splitlines()
+    assert len(wide) == len(documents) and wide[0].endswith("registry.test/runner:9.9.9")
+    empty = alertctl("render", "--database-url", app_database_url, "-o", "json")
+    assert empty.json() == {"apiVersion": "v1", "kind": "List", "items": []}
