@@ -43,6 +43,7 @@ from alert_ctl.dbaccess import UnknownAlertsError, with_connection
 from alert_ctl.formatting import (
     Format,
     FormatOption,
+    NoHeadersOption,
     human_duration,
     note,
     print_document,
@@ -184,6 +185,7 @@ def run_now(
         float, typer.Option("--timeout", min=1, help="seconds --wait waits at most")
     ] = 900.0,
     output: FormatOption = Format.table,
+    no_headers: NoHeadersOption = False,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
     kubeconfig: KubeconfigOption = None,
