@@ -185,7 +185,7 @@ def run_now(
         float, typer.Option("--timeout", min=1, help="seconds --wait waits at most")
     ] = 900.0,
     output: FormatOption = Format.table,
-    no_headers: NoHeadersOption = False,
+    no_headers: NoHeadersOption = False,  # taken as everywhere; run-now prints no header line
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
     kubeconfig: KubeconfigOption = None,
