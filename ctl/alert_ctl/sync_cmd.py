@@ -152,12 +152,13 @@ def _print_summary(document: dict[str, Any], wide: bool, headers: bool) -> None:
 
 def sync(
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="plan and show, write nothing")
+        bool, typer.Option("--dry-run", help="plan and show, write nothing [env: ALERT_DRY_RUN]")
     ] = False,
     confirm_mass_delete: Annotated[
         bool,
         typer.Option("--confirm-mass-delete",
-                     help="allow a sync that deletes most managed CronJobs"),
+                     help="allow a sync that deletes most managed CronJobs"
+                     " [env: ALERT_CONFIRM_MASS_DELETE]"),
     ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="also show the operator's log lines")
