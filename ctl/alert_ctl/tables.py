@@ -7,7 +7,6 @@ character). The data is escaped (alert_core.printable) before it is measured.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -35,8 +34,8 @@ def is_terminal() -> bool:
 
 
 def terminal_width() -> int:
-    # COLUMNS first, as shells export it; else the terminal's own size.
-    return shutil.get_terminal_size((int(os.environ.get("COLUMNS") or 80), 24)).columns
+    """COLUMNS when set (as shells export it), else the terminal's own width."""
+    return shutil.get_terminal_size().columns
 
 
 def cell(value: object) -> str:
