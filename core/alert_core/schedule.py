@@ -232,6 +232,17 @@ def _day_matches(schedule: CronSchedule, moment: datetime) -> bool:
     return dom_match or dow_match
 
 
+def matches_wall_clock(schedule: CronSchedule, local: datetime) -> bool:
+    """Whether the wall-clock time ``local`` (its fields, not its instant) is one the schedule
+    names: what a fire time should be when no DST change is near."""
+    return bool(
+        (1 << local.minute) & schedule.minute
+        and (1 << local.hour) & schedule.hour
+        and (1 << local.month) & schedule.month
+        and _day_matches(schedule, local)
+    )
+
+
 def _next(s: CronSchedule, start: datetime, tz: ZoneInfo) -> datetime | None:  # noqa: C901
     """robfig/cron v3 ``SpecSchedule.Next``, line for line; ``continue`` is its ``goto WRAP``.
 

@@ -20,7 +20,10 @@ from alert_operator.permissions import allowed
 # Beyond the operator's own permissions (alert_operator.permissions.OPERATOR_RULES).
 __all__ = ["ClusterUnavailableError", "CtlKubeApi", "connect", "describe_cluster_error"]
 
-EXTRA_RULES: dict[tuple[str, str], tuple[str, ...]] = {("batch", "jobs"): ("create",)}
+EXTRA_RULES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("batch", "jobs"): ("create",),
+    ("", "pods"): ("list",),  # run-now --wait shows the pod's phase (optional: 403 is fine)
+}
 
 
 class ClusterUnavailableError(RuntimeError):
@@ -42,6 +45,13 @@ class CtlKubeApi(HttpKubeApi):
         return await self._request(
             ("batch", "jobs", "create"), "POST", self._jobs(namespace), body=body
         )
+
+    async def list_job_pods(self, namespace: str, job_name: str) -> list[Body]:
+        page = await self._request(
+            ("", "pods", "list"), "GET", f"/api/v1/namespaces/{quote(namespace)}/pods",
+            params={"labelSelector": f"batch.kubernetes.io/job-name={job_name}"},
+        )
+        return list(page.get("items") or [])
 
     async def get_job(self, namespace: str, name: str) -> Body | None:
         try:

@@ -1,12 +1,10 @@
-"""What every alertctl command shares: output formats, exit codes, one-line errors."""
+"""What every alertctl command shares: settings options, exit codes, one-line errors (the output
+formats are alert_ctl.formatting's)."""
 
 from __future__ import annotations
 
 import asyncio
-import enum
-import json
 import re
-import sys
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -24,14 +22,6 @@ EXIT_USAGE = 2
 T = TypeVar("T")
 
 
-class Output(enum.StrEnum):
-    text = "text"
-    json = "json"
-
-
-OutputOption = Annotated[
-    Output, typer.Option("--output", "-o", help="text for people, json for scripts")
-]
 DatabaseUrlOption = Annotated[
     str | None,
     typer.Option("--database-url", help="PostgreSQL URL [env: DATABASE_URL]", show_default=False),
@@ -64,11 +54,6 @@ def settings_from(**overrides: object) -> Settings:
         return load_settings(**overrides)
     except SettingsError as error:
         fail(str(error), EXIT_USAGE)
-
-
-def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
 
 
 # Anything shaped like scheme://user:password@host, wherever a driver might echo it.

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from alert_core.db.engine import make_engine
 from alert_core.db.tables import alerts_table
 from alert_core.settings import Settings
+from alert_ctl.alert_ids import AlertIdError
 from alert_ctl.common import EXIT_FAILURE, EXIT_USAGE, describe_database_error, fail, run_async
 
 T = TypeVar("T")
@@ -76,6 +77,8 @@ def with_connection(
     except UnknownAlertsError as error:
         noun = "alert" if len(error.ids) == 1 else "alerts"
         fail(f"unknown {noun}: {error}", EXIT_FAILURE)
+    except AlertIdError as error:
+        fail(str(error), EXIT_FAILURE)
     except (OSError, SQLAlchemyError) as error:
         message = describe_database_error(error)
         if "does not exist" in message and "relation" in message:

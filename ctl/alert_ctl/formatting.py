@@ -1,14 +1,18 @@
-"""Output of data: a table for people (rich on a terminal, plain text in a pipe), JSON or YAML.
+"""Output of data, the same five formats for every command (``-o``, as kubectl's):
 
-JSON and YAML carry the same document (the schemas are in alert_ctl.schemas); the table shows a
-subset of it. Notes (e.g. "cluster columns missing") go to stderr so that a pipe gets data only.
+- ``table`` for people (alert_ctl.tables: short ids, fitted to the terminal), ``--no-headers``;
+- ``wide``: the table with full ids and more columns, never cut;
+- ``json`` and ``yaml``: the same document (its schema is in alert_ctl.schemas);
+- ``name``: one name a line, as the next command takes it (an alert id for alertctl,
+  ``kind.group/name`` for kubectl).
+
+Notes (e.g. "cluster columns missing") go to stderr so that a pipe gets data only.
 """
 
 from __future__ import annotations
 
 import enum
 import json
-import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -22,18 +26,26 @@ from alert_core.printable import visible
 
 class Format(enum.StrEnum):
     table = "table"
+    wide = "wide"
     json = "json"
     yaml = "yaml"
+    name = "name"
+
+    @property
+    def is_table(self) -> bool:
+        return self in (Format.table, Format.wide)
 
 
+# Every data command takes these two: a new command gets the same formats by using them.
 FormatOption = Annotated[
     Format,
-    typer.Option("--output", "-o", help="table for people; json or yaml for scripts"),
+    typer.Option("--output", "-o", case_sensitive=False,
+                 help="table (short ids), wide (full ids, more columns), json, yaml, or name"
+                 " (one name a line)"),
 ]
-
-
-def is_terminal() -> bool:
-    return sys.stdout.isatty()
+NoHeadersOption = Annotated[
+    bool, typer.Option("--no-headers", help="tables without their header line")
+]
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -74,45 +86,15 @@ def print_document(document: Any, output: Format) -> None:
     sys.stdout.write("\n")
 
 
-_BREAKS = re.compile("[\n\t]+")
-
-
-def _cell(value: object) -> str:
-    text = "-" if value is None or value == "" else str(value)
-    # One row per line, whatever the data holds (names and errors come from users): line breaks
-    # and tabs of a multi-line error read as spaces, every other control character is escaped.
-    return visible(" ".join(_BREAKS.split(text)))
-
-
 def say(message: str, *, err: bool = False) -> None:
     """One line for people (stdout, or stderr with ``err``), control characters escaped."""
     typer.echo(visible(message), err=err)
 
 
-def print_table(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: str | None = None
-) -> None:
-    """A table: rich's on a terminal; aligned plain columns (kubectl style) otherwise."""
-    cells = [[_cell(value) for value in row] for row in rows]
-    if is_terminal():
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        # Text(), not str: an alert named "[red]x" is data, not rich markup.
-        table = Table(title=None if title is None else Text(visible(title)), header_style="bold")
-        for header in headers:
-            table.add_column(header, overflow="fold")
-        for row in cells:
-            table.add_row(*(Text(cell) for cell in row))
-        Console().print(table)
-        return
-    widths = [len(header) for header in headers]
-    for row in cells:
-        widths = [max(width, len(cell)) for width, cell in zip(widths, row, strict=True)]
-    for line in [list(headers), *cells]:
-        padded = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
-        sys.stdout.write("  ".join(padded).rstrip() + "\n")
+def print_names(names: Sequence[str]) -> None:
+    """``-o name``: one name a line."""
+    for name in names:
+        say(name)
 
 
 def note(message: str) -> None:

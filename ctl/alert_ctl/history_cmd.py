@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import typer
@@ -9,22 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_core.db.alerts import get_alert
 from alert_core.db.history import MAX_HISTORY, RunRecord, alert_history, has_runs
+from alert_ctl.alert_ids import parse_alert_ref, resolve_alert_ref
 from alert_ctl.common import EXIT_USAGE, DatabaseUrlOption, NamespaceOption, fail, settings_from
-from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
+from alert_ctl.dbaccess import UnknownAlertsError, with_connection
 from alert_ctl.formatting import (
     Format,
     FormatOption,
+    NoHeadersOption,
     human_duration,
     iso,
     print_document,
-    print_table,
+    print_names,
     say,
     seconds,
     short_time,
 )
 from alert_ctl.retry_cmd import show_failed
+from alert_ctl.tables import Column, print_table
 
-HEADERS = ("SCHEDULED", "TRIGGER", "STATUS", "ATTEMPTS", "DURATION", "JOB", "ERROR")
+COLUMNS = tuple(map(Column, ("SCHEDULED", "TRIGGER", "STATUS", "ATTEMPTS", "DURATION")))
+JOB_COLUMN = Column("JOB", keep=True)  # -o wide: the Job's name is long (the alert's id in it)
 MAX_ERROR_CELL = 120
 
 
@@ -43,16 +48,16 @@ def run_document(run: RunRecord) -> dict[str, Any]:
     }
 
 
-def _row(run: RunRecord) -> list[object]:
+def _row(run: RunRecord, wide: bool) -> list[object]:
     error = run.error if run.error is None else run.error[:MAX_ERROR_CELL]
     when = short_time(run.scheduled_for) if run.scheduled_for else short_time(run.moment)
     return [when, run.trigger, run.status, run.attempts, human_duration(run.duration),
-            run.job_name, error]
+            *([run.job_name] if wide else []), error]
 
 
 def history(
     alert_id: Annotated[
-        str | None, typer.Argument(metavar="ALERT_ID", help="the alert (UUID)",
+        str | None, typer.Argument(metavar="ALERT_ID", help="the alert (UUID or a unique prefix)",
                                    show_default=False)
     ] = None,
     limit: Annotated[
@@ -66,6 +71,7 @@ def history(
     client: Annotated[str | None, typer.Option(
         "--client", help="--failed: one client's runs (UUID)", show_default=False)] = None,
     output: FormatOption = Format.table,
+    no_headers: NoHeadersOption = False,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
 ) -> None:
@@ -74,24 +80,28 @@ def history(
     settings = settings_from(database_url=database_url, namespace=namespace)
     if failed:
         show_failed(settings, alert=alert_id, since=since, client=client, limit=limit,
-                    output=output)
+                    output=output, no_headers=no_headers)
         return
     if alert_id is None or since is not None or client is not None:
-        fail("give ALERT_ID, or --failed (with --since/--client) for the failed runs of all"
-             " alerts", EXIT_USAGE)
-    wanted = parse_alert_id(alert_id)
+        fail("Missing argument 'ALERT_ID' (or --failed, with --since/--client, for the failed"
+             " runs of all alerts). (see 'alertctl history --help')", EXIT_USAGE)
+    ref = parse_alert_ref(alert_id)
 
-    async def work(conn: AsyncConnection) -> tuple[str | None, list[RunRecord]]:
-        alert = await get_alert(conn, settings, wanted)
+    async def work(conn: AsyncConnection) -> tuple[uuid.UUID, str | None, list[RunRecord]]:
         # A deleted alert's runs stay readable; an id seen nowhere is a typo.
+        wanted = await resolve_alert_ref(conn, settings, ref, also_in=("runs",))
+        alert = await get_alert(conn, settings, wanted)
         if alert is None and not await has_runs(conn, settings, wanted):
             raise UnknownAlertsError([wanted])
-        return (None if alert is None else alert.name), await alert_history(
+        return wanted, (None if alert is None else alert.name), await alert_history(
             conn, settings, wanted, limit
         )
 
-    name, runs = with_connection(settings, work)
-    if output is not Format.table:
+    wanted, name, runs = with_connection(settings, work)
+    if output is Format.name:
+        print_names([f"job.batch/{run.job_name}" for run in runs])
+        return
+    if not output.is_table:
         print_document(
             {
                 "alert_id": str(wanted),
@@ -103,6 +113,10 @@ def history(
         return
     title = f"{name or '(deleted alert)'} ({wanted})"
     if not runs:
-        say(f"{title}: no runs yet")
+        if not no_headers:
+            say(f"{title}: no runs yet")
         return
-    print_table(HEADERS, [_row(run) for run in runs], title=title)
+    wide = output is Format.wide
+    columns = [*COLUMNS, *([JOB_COLUMN] if wide else []), Column("ERROR")]
+    print_table(columns, [_row(run, wide) for run in runs], title=title, headers=not no_headers,
+                fit=not wide)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_core.db.pauses import GLOBAL_PAUSE_UUID, load_pause_records, pause, resume
 from alert_core.settings import Settings
+from alert_ctl.alert_ids import AlertRef, AlsoIn, parse_alert_ref, resolve_alert_refs
 from alert_ctl.common import (
     EXIT_USAGE,
     DatabaseUrlOption,
@@ -27,14 +28,14 @@ from alert_ctl.common import (
 from alert_ctl.dbaccess import (
     UnknownAlertsError,
     existing_alert_ids,
-    parse_alert_id,
     with_connection,
 )
 from alert_ctl.formatting import say
 
 AlertIdsArgument = Annotated[
     list[str] | None,
-    typer.Argument(metavar="[ALERT_ID]...", help="the alerts (UUIDs)", show_default=False),
+    typer.Argument(metavar="ALERT_ID", help="the alerts (UUIDs or unique prefixes)",
+                   show_default=False),
 ]
 AllOption = Annotated[bool, typer.Option("--all", help="every alert: the global switch")]
 APPLIED_NOTE = (
@@ -54,17 +55,25 @@ def current_user() -> str:
     return name or "unknown"
 
 
-def _targets(alert_ids: list[str] | None, everything: bool, verb: str) -> list[uuid.UUID]:
+def _targets(alert_ids: list[str] | None, everything: bool, verb: str) -> list[AlertRef]:
+    """What the command line names (empty: --all)."""
     if everything and alert_ids:
         fail(f"give alert ids or --all, not both (alertctl {verb} --help)", EXIT_USAGE)
     if everything:
-        return [GLOBAL_PAUSE_UUID]
+        return []
     if not alert_ids:
         fail(f"no alert given: name alert ids or use --all (alertctl {verb} --help)", EXIT_USAGE)
-    ids = [parse_alert_id(text) for text in alert_ids]
-    if GLOBAL_PAUSE_UUID in ids:
+    refs = [parse_alert_ref(text) for text in alert_ids]
+    if any(ref.exact == GLOBAL_PAUSE_UUID for ref in refs):
         fail(f"{GLOBAL_PAUSE_UUID} is reserved for the global switch: use --all", EXIT_USAGE)
-    return list(dict.fromkeys(ids))
+    return refs
+
+
+async def _resolve(
+    conn: AsyncConnection, settings: Settings, refs: list[AlertRef], also_in: tuple[AlsoIn, ...]
+) -> list[uuid.UUID]:
+    return await resolve_alert_refs(conn, settings, refs, also_in) if refs else [
+        GLOBAL_PAUSE_UUID]
 
 
 def _storable(value: str, option: str) -> str:
@@ -93,18 +102,20 @@ def pause_alerts(
 ) -> None:
     """Pause alerts (their CronJobs are suspended) until `alertctl resume`; --all stops all."""
     settings = settings_from(database_url=database_url, namespace=namespace)
-    targets = _targets(alert_ids, everything, "pause")
+    refs = _targets(alert_ids, everything, "pause")
     who = _storable((by or current_user()).strip() or "unknown", "--by")
     reason = None if reason is None else _storable(reason, "--reason")
 
-    async def work(conn: AsyncConnection) -> None:
+    async def work(conn: AsyncConnection) -> list[uuid.UUID]:
+        targets = await _resolve(conn, settings, refs, ())
         if not everything:
             unknown = set(targets) - await existing_alert_ids(conn, settings, targets)
             if unknown:
                 raise UnknownAlertsError(sorted(unknown, key=str))
         await pause(conn, settings, targets, paused_by=who, reason=reason)
+        return targets
 
-    with_connection(settings, work, write=True)
+    targets = with_connection(settings, work, write=True)
     if everything:
         say(f"paused: all alerts (global switch), by {who}")
     else:
@@ -113,8 +124,13 @@ def pause_alerts(
     say(f"note: {APPLIED_NOTE}", err=True)
 
 
-def _resume(settings: Settings, targets: list[uuid.UUID], everything: bool) -> set[uuid.UUID]:
-    async def work(conn: AsyncConnection) -> set[uuid.UUID]:
+def _resume(
+    settings: Settings, refs: list[AlertRef], everything: bool
+) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
+    """The alerts named and those of them whose pause was lifted."""
+
+    async def work(conn: AsyncConnection) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
+        targets = await _resolve(conn, settings, refs, ("pauses",))
         if not everything:
             known = await existing_alert_ids(conn, settings, targets)
             # A pause may outlive its alert: lifting it must stay possible.
@@ -122,7 +138,7 @@ def _resume(settings: Settings, targets: list[uuid.UUID], everything: bool) -> s
             unknown = set(targets) - known
             if unknown:
                 raise UnknownAlertsError(sorted(unknown, key=str))
-        return await resume(conn, settings, targets)
+        return targets, await resume(conn, settings, targets)
 
     return with_connection(settings, work, write=True)
 
@@ -135,8 +151,7 @@ def resume_alerts(
 ) -> None:
     """Lift pauses; --all lifts the global switch (alerts paused one by one stay paused)."""
     settings = settings_from(database_url=database_url, namespace=namespace)
-    targets = _targets(alert_ids, everything, "resume")
-    lifted = _resume(settings, targets, everything)
+    targets, lifted = _resume(settings, _targets(alert_ids, everything, "resume"), everything)
     for alert_id in targets:
         label = "all alerts (global switch)" if alert_id == GLOBAL_PAUSE_UUID else str(alert_id)
         state = "resumed" if alert_id in lifted else "was not paused"

@@ -24,6 +24,7 @@ from alert_core.db.engine import make_engine
 from alert_core.db.history import RunRecord, failed_runs, run_ids_by_prefix
 from alert_core.db.retry import NotRetryableError, RetryTarget, claim_retry, release_retry
 from alert_core.settings import Settings
+from alert_ctl.alert_ids import parse_alert_ref, resolve_alert_ref
 from alert_ctl.cluster import ClusterUnavailableError, connect, describe_cluster_error
 from alert_ctl.common import (
     EXIT_FAILURE,
@@ -43,16 +44,18 @@ from alert_ctl.formatting import (
     FormatOption,
     iso,
     print_document,
-    print_table,
+    print_names,
     say,
     short_time,
 )
+from alert_ctl.tables import Column, print_table, short_ids
 from alert_operator.kube import ApiError, is_managed
 from alert_operator.login import KubeLogin
 from alert_operator.manual_job import ManualJobError
 from alert_operator.retry_job import retry_job_from_cronjob
 
-FAILED_HEADERS = ("RUN", "ALERT", "NAME", "WHEN", "TRIGGER", "ATTEMPTS", "RETRIED BY", "ERROR")
+FAILED_COLUMNS = (Column("RUN", keep=True), Column("ALERT", keep=True),
+                  *map(Column, ("NAME", "WHEN", "TRIGGER", "ATTEMPTS", "RETRIED BY", "ERROR")))
 MAX_ERROR_CELL = 100
 MAX_NAME_CELL = 40
 _DURATION = re.compile(r"(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,8})s)?")
@@ -89,35 +92,52 @@ def failed_document(run: RunRecord, names: dict[uuid.UUID, str]) -> dict[str, An
 
 def show_failed(
     settings: Settings, *, alert: str | None, since: str | None, client: str | None,
-    limit: int, output: Format,
+    limit: int, output: Format, no_headers: bool = False,
 ) -> None:
     """``alertctl history --failed``: the failed runs, newest first."""
-    alert_id = None if alert is None else parse_alert_id(alert)
+    ref = None if alert is None else parse_alert_ref(alert)
     client_id = None if client is None else parse_alert_id(client, "client id")
     after = None if since is None else datetime.now(UTC) - parse_since(since)
 
     async def work(conn: AsyncConnection) -> tuple[list[RunRecord], dict[uuid.UUID, str]]:
+        alert_id = (None if ref is None
+                    else await resolve_alert_ref(conn, settings, ref, also_in=("runs",)))
         runs = await failed_runs(conn, settings, since=after, client_id=client_id,
                                  alert_id=alert_id, limit=limit)
         return runs, await alert_names(conn, settings, (run.alert_id for run in runs))
 
     runs, names = with_connection(settings, work)
-    if output is not Format.table:
+    if output is Format.name:
+        print_names([str(run.run_id) for run in runs])  # what `alertctl retry` takes
+        return
+    if not output.is_table:
         print_document({"since": iso(after), "client_id": None if client_id is None
                         else str(client_id), "runs": [failed_document(r, names) for r in runs]},
                        output)
         return
     if not runs:
-        say("no failed runs" + ("" if since is None else f" in the last {since}"))
+        if not no_headers:
+            say("no failed runs" + ("" if since is None else f" in the last {since}"))
         return
-    print_table(FAILED_HEADERS, [_failed_row(run, names) for run in runs])
+    wide = output is Format.wide
+    ids = None if wide else short_ids(str(value) for run in runs
+                                      for value in (run.run_id, run.alert_id) if value)
+    print_table(FAILED_COLUMNS, [_failed_row(run, names, ids) for run in runs],
+                headers=not no_headers, fit=not wide)
 
 
-def _failed_row(run: RunRecord, names: dict[uuid.UUID, str]) -> list[object]:
+def _failed_row(
+    run: RunRecord, names: dict[uuid.UUID, str], ids: dict[str, str] | None
+) -> list[object]:
+    def shown(value: uuid.UUID | None) -> str | None:
+        if value is None:
+            return None
+        return str(value) if ids is None else ids.get(str(value), str(value))
+
     name = names.get(run.alert_id, "(deleted alert)")[:MAX_NAME_CELL]
     error = None if run.error is None else run.error[:MAX_ERROR_CELL]
-    return [run.run_id, run.alert_id, name, short_time(run.moment), run.trigger, run.attempts,
-            run.retry_job_name, error]
+    return [shown(run.run_id), shown(run.alert_id), name, short_time(run.moment), run.trigger,
+            run.attempts, run.retry_job_name, error]
 
 
 def resolve_run_id(settings: Settings, text: str) -> uuid.UUID:
@@ -244,7 +264,10 @@ def retry(
         fail(describe_cluster_error(error), EXIT_FAILURE)
     except (OSError, SQLAlchemyError) as error:
         fail(describe_database_error(error), EXIT_FAILURE)
-    if output is not Format.table:
+    if output is Format.name:
+        print_names([f"job.batch/{retried.target.retry_job_name}"])
+        return
+    if not output.is_table:
         print_document(_document(retried), output)
         return
     target = retried.target

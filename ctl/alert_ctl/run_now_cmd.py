@@ -22,6 +22,7 @@ from alert_core.db.engine import make_engine
 from alert_core.db.history import RunRecord, run_by_job_name
 from alert_core.db.pauses import load_pauses
 from alert_core.settings import Settings
+from alert_ctl.alert_ids import parse_alert_ref, resolve_alert_ref
 from alert_ctl.cluster import (
     ClusterUnavailableError,
     CtlKubeApi,
@@ -38,16 +39,19 @@ from alert_ctl.common import (
     run_async,
     settings_from,
 )
-from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
+from alert_ctl.dbaccess import UnknownAlertsError, with_connection
 from alert_ctl.formatting import (
     Format,
     FormatOption,
+    NoHeadersOption,
     human_duration,
     note,
     print_document,
+    print_names,
     say,
 )
 from alert_ctl.history_cmd import run_document
+from alert_ctl.run_progress import WaitProgress, job_phase, pod_phase
 from alert_operator.kube import ApiError, is_managed
 from alert_operator.login import KubeLogin
 from alert_operator.manual_job import ManualJobError, job_from_cronjob, manual_job_name
@@ -77,11 +81,22 @@ def _job_failure(job: dict[str, Any] | None) -> str | None:
     return None
 
 
+async def _phase(
+    settings: Settings, api: CtlKubeApi, job_name: str, job: dict[str, Any] | None
+) -> str:
+    """The pod's phase for the progress line; the Job's counters where pods may not be read."""
+    try:
+        return pod_phase(await api.list_job_pods(settings.namespace, job_name))
+    except ApiError:
+        return job_phase(job)
+
+
 async def _wait(
     settings: Settings, api: CtlKubeApi, started: Started, wait_seconds: float
 ) -> None:
     deadline = time.monotonic() + wait_seconds
     engine = make_engine(settings, pool_size=1)
+    progress = WaitProgress(started.job_name)
     try:
         while True:
             async with engine.connect() as conn:
@@ -89,7 +104,11 @@ async def _wait(
             if started.run is not None and started.run.status in ("succeeded", "skipped"):
                 return
             # "failed" is final only when the Job gives up (a retry may still succeed).
-            failure = _job_failure(await api.get_job(settings.namespace, started.job_name))
+            job = await api.get_job(settings.namespace, started.job_name)
+            if progress.enabled:
+                progress.update(await _phase(settings, api, started.job_name, job),
+                                None if started.run is None else started.run.status)
+            failure = _job_failure(job)
             if failure is not None:
                 if started.run is None or started.run.status != "failed":
                     started.job_failure = failure
@@ -99,6 +118,7 @@ async def _wait(
                 return
             await asyncio.sleep(POLL_SECONDS)
     finally:
+        progress.done()
         await engine.dispose()
 
 
@@ -122,7 +142,6 @@ async def start_run(
         await api.create_job(settings.namespace, job)
         started = Started(job_name, name)
         if wait:
-            say(f"job.batch/{job_name} created; waiting for the run...", err=True)
             await _wait(settings, api, started, wait_seconds)
         return started
 
@@ -158,12 +177,15 @@ def _outcome(document: dict[str, Any]) -> tuple[str, bool]:
 
 
 def run_now(
-    alert_id: Annotated[str, typer.Argument(metavar="ALERT_ID", help="the alert (UUID)")],
+    alert_id: Annotated[
+        str, typer.Argument(metavar="ALERT_ID", help="the alert (UUID or a unique prefix)")
+    ],
     wait: Annotated[bool, typer.Option("--wait", help="wait for the run's outcome")] = False,
     timeout: Annotated[
         float, typer.Option("--timeout", min=1, help="seconds --wait waits at most")
     ] = 900.0,
     output: FormatOption = Format.table,
+    no_headers: NoHeadersOption = False,  # taken as everywhere; run-now prints no header line
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
     kubeconfig: KubeconfigOption = None,
@@ -171,13 +193,14 @@ def run_now(
 ) -> None:
     """Start the alert's run now from its CronJob (a manual Job) and say how to follow it."""
     settings = settings_from(database_url=database_url, namespace=namespace)
-    wanted = parse_alert_id(alert_id)
+    ref = parse_alert_ref(alert_id)
 
     async def read(conn: AsyncConnection) -> tuple[AlertRow, bool]:
+        wanted = await resolve_alert_ref(conn, settings, ref)
         alert = await get_alert(conn, settings, wanted)
         if alert is None:
             raise UnknownAlertsError([wanted])
-        return alert, (await load_pauses(conn, settings)).is_paused(wanted)
+        return alert, (await load_pauses(conn, settings)).is_paused(alert.id)
 
     alert, paused = with_connection(settings, read)
     if paused or not alert.is_active:
@@ -195,7 +218,9 @@ def run_now(
         fail(describe_cluster_error(error), EXIT_FAILURE)
     document = _document(started, settings)
     outcome, ok = _outcome(document) if wait else ("", True)
-    if output is Format.table:
+    if output is Format.name:
+        print_names([f"job.batch/{started.job_name}"])
+    elif output.is_table:
         say(f"job.batch/{started.job_name} created")
         say(f"follow it: {document['logs_command']}")
         if wait:

@@ -170,3 +170,18 @@ RETRY = _object({
     "retry_job_name": _STRING,  # the manual Job created
     "logs_command": _STRING,
 })
+
+CRON = _object({
+    "schedule": _STRING,
+    "timeZone": _STRING,
+    "description": _STRING,
+    "next": {"type": "array", "items": {"type": "string", "format": "date-time"}},
+    # The fire times (and skipped times) a DST change affects, in time order.
+    "dst": {"type": "array", "items": _object({
+        "local": _STRING,  # the wall-clock time, YYYY-MM-DDTHH:MM
+        "time": _TIME,  # null for a skipped time
+        "kind": {"enum": ["skipped", "shifted", "repeated"]},
+        "runner_skips": {"type": "boolean"},  # a second run the runner records as skipped
+        "reason": _STRING,
+    })},
+})

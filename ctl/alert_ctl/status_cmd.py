@@ -24,6 +24,7 @@ from alert_core.db.pauses import GLOBAL_PAUSE_UUID, PauseRecord, Pauses, load_pa
 from alert_core.frequency import next_fire_times, now_utc
 from alert_core.settings import Settings
 from alert_core.spread import spread_frequency
+from alert_ctl.alert_ids import AlertRef, parse_alert_ref, resolve_alert_ref
 from alert_ctl.cluster import ClusterUnavailableError, connect, describe_cluster_error
 from alert_ctl.common import (
     ContextOption,
@@ -37,20 +38,26 @@ from alert_ctl.describe import describe_cron
 from alert_ctl.formatting import (
     Format,
     FormatOption,
+    NoHeadersOption,
     human_duration,
     iso,
     note,
     print_document,
-    print_table,
+    print_names,
     seconds,
     short_time,
 )
+from alert_ctl.tables import Column, print_table, short_ids
 from alert_operator.kube import ApiError
 from alert_operator.login import KubeLogin
 from alert_operator.planner import Summarizer, plan
 from alert_operator.state import AlertState
 
-HEADERS = ("NAME", "ID", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "CRONJOB")
+ID_COLUMNS = (Column("NAME"), Column("ID", keep=True))
+WIDE_ID_COLUMNS = (*ID_COLUMNS, Column("CLIENT", keep=True))
+# A time cut short says nothing: NEXT RUN stays whole, the others are cut to fit.
+COLUMNS = (Column("SCHEDULE"), Column("STATE"), Column("NEXT RUN", keep=True),
+           Column("LAST RUN"), Column("CRONJOB"))
 
 
 @dataclass
@@ -169,9 +176,10 @@ def status_document(snapshot: Snapshot, settings: Settings) -> dict[str, Any]:
 
 
 async def _read_database(
-    settings: Settings, conn: AsyncConnection, alert_id: uuid.UUID | None,
+    settings: Settings, conn: AsyncConnection, alert: AlertRef | None,
     client_id: uuid.UUID | None,
 ) -> Snapshot:
+    alert_id = None if alert is None else await resolve_alert_ref(conn, settings, alert)
     rows = await load_alerts(conn, settings)
     filtered = alert_id is not None or client_id is not None
     if alert_id is not None:
@@ -230,7 +238,8 @@ def _last_run_cell(last: dict[str, Any] | None) -> str:
     ])
 
 
-def _table_row(alert: dict[str, Any]) -> list[object]:
+def _table_row(alert: dict[str, Any], ids: dict[str, str] | None) -> list[object]:
+    """The table's row; ``ids``: the short ids (None: -o wide, full ids and the client's)."""
     schedule = alert["schedule"]
     when = "invalid" if schedule is None else (
         f"{schedule['cron']} {schedule['timezone']} ({schedule['description']})")
@@ -241,13 +250,20 @@ def _table_row(alert: dict[str, Any]) -> list[object]:
     state = alert["state"]
     if alert["pause"] is not None and alert["pause"]["reason"]:
         state += f" ({alert['pause']['reason']})"
-    return [alert["name"], alert["id"], when, state, _time_cell(alert["next_run"]),
+    named = [alert["name"], alert["id"] if ids is None else ids[alert["id"]]]
+    if ids is None:
+        named.append(alert["client_id"])
+    return [*named, when, state, _time_cell(alert["next_run"]),
             _last_run_cell(alert["last_run"]), cron_text]
 
 
-def _print_table(document: dict[str, Any]) -> None:
-    print_table(HEADERS, [_table_row(alert) for alert in document["alerts"]],
-                title=f"alerts (namespace {document['namespace']})")
+def _print_table(document: dict[str, Any], wide: bool, headers: bool) -> None:
+    alerts = document["alerts"]
+    ids = None if wide else short_ids(alert["id"] for alert in alerts)
+    print_table([*(WIDE_ID_COLUMNS if wide else ID_COLUMNS), *COLUMNS],
+                [_table_row(alert, ids) for alert in alerts],
+                title=f"alerts (namespace {document['namespace']})", headers=headers,
+                fit=not wide)
     if document["global_pause"] is not None:
         pause = document["global_pause"]
         note(f"ALL alerts are paused (by {pause['paused_by']}, {pause['reason'] or 'no reason'});"
@@ -263,13 +279,15 @@ def _print_table(document: dict[str, Any]) -> None:
 
 def status(
     alert: Annotated[
-        str | None, typer.Option("--alert", help="only this alert (UUID)", show_default=False)
+        str | None, typer.Option("--alert", help="only this alert (UUID or a unique prefix)",
+                                 show_default=False)
     ] = None,
     client: Annotated[
         str | None, typer.Option("--client", help="only this client's alerts (UUID)",
                                  show_default=False)
     ] = None,
     output: FormatOption = Format.table,
+    no_headers: NoHeadersOption = False,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
     kubeconfig: KubeconfigOption = None,
@@ -277,17 +295,19 @@ def status(
 ) -> None:
     """One row per alert: schedule, state, next and last run, CronJob in sync or not."""
     settings = settings_from(database_url=database_url, namespace=namespace)
-    alert_id = None if alert is None else parse_alert_id(alert)
+    alert_ref = None if alert is None else parse_alert_ref(alert)
     client_id = None if client is None else parse_alert_id(client, "client id")
 
     async def work(conn: AsyncConnection) -> Snapshot:
-        snapshot = await _read_database(settings, conn, alert_id, client_id)
+        snapshot = await _read_database(settings, conn, alert_ref, client_id)
         await read_cluster(settings, snapshot, KubeLogin(kubeconfig, context))
         return snapshot
 
     document = status_document(with_connection(settings, work), settings)
-    if output is Format.table:
-        _print_table(document)
+    if output.is_table:
+        _print_table(document, output is Format.wide, headers=not no_headers)
+    elif output is Format.name:
+        print_names([alert["id"] for alert in document["alerts"]])
     else:
         print_document(document, output)
         if not document["cluster"]["reachable"]:

@@ -32,11 +32,13 @@ from alert_ctl.dbaccess import require_database
 from alert_ctl.formatting import (
     Format,
     FormatOption,
+    NoHeadersOption,
     note,
     print_document,
-    print_table,
+    print_names,
     say,
 )
+from alert_ctl.tables import Column, print_table
 from alert_operator.kube import ApiError
 from alert_operator.login import KubeLogin
 from alert_operator.logs import TextFormatter
@@ -47,7 +49,7 @@ from alert_operator.state import OperatorState
 
 KINDS = ("create", "update", "recreate", "suspend", "delete")
 PROGRESS_FROM = 20  # actions: below this a progress bar is only noise
-HEADERS = ("CRONJOB", "ACTION", "RESULT", "REASON")
+COLUMNS = (Column("CRONJOB", keep=True), *map(Column, ("ACTION", "RESULT", "REASON")))
 
 
 class Progress:
@@ -129,14 +131,17 @@ def sync_document(result: SyncResult, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _print_summary(document: dict[str, Any]) -> None:
+def _print_summary(document: dict[str, Any], wide: bool, headers: bool) -> None:
     rows: list[list[object]] = [
         [a["cronjob"], a["action"], a["result"] + (f": {a['error']}" if a["error"] else ""),
-         a["reason"]] for a in document["actions"]]
+         a["reason"], *([a["alert_id"]] if wide else [])] for a in document["actions"]]
     rows += [[item["cronjob"] or f"(alert {item['alert_id']})", "skipped-invalid", "-",
-              item["problem"]] for item in document["invalid"]]
+              item["problem"], *([item["alert_id"]] if wide else [])]
+             for item in document["invalid"]]
     if rows:
-        print_table(HEADERS, rows, title="sync" + (" (dry run)" if document["dry_run"] else ""))
+        columns = [*COLUMNS, *([Column("ALERT", keep=True)] if wide else [])]
+        print_table(columns, rows, title="sync" + (" (dry run)" if document["dry_run"] else ""),
+                    headers=headers, fit=not wide)
     counts = ", ".join(f"{kind} {count}" for kind, count in document["counts"].items() if count)
     prefix = "dry run, would do: " if document["dry_run"] else ""
     say(f"{prefix}{counts or 'nothing to do'}"
@@ -147,17 +152,19 @@ def _print_summary(document: dict[str, Any]) -> None:
 
 def sync(
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="plan and show, write nothing")
+        bool, typer.Option("--dry-run", help="plan and show, write nothing [env: ALERT_DRY_RUN]")
     ] = False,
     confirm_mass_delete: Annotated[
         bool,
         typer.Option("--confirm-mass-delete",
-                     help="allow a sync that deletes most managed CronJobs"),
+                     help="allow a sync that deletes most managed CronJobs"
+                     " [env: ALERT_CONFIRM_MASS_DELETE]"),
     ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="also show the operator's log lines")
     ] = False,
     output: FormatOption = Format.table,
+    no_headers: NoHeadersOption = False,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
     kubeconfig: KubeconfigOption = None,
@@ -185,8 +192,10 @@ def sync(
     if result.plan is None:  # stopped before planning: nothing was written
         fail(f"sync aborted, nothing changed: {result.error}", EXIT_FAILURE)
     document = sync_document(result, settings)
-    if output is Format.table:
-        _print_summary(document)
+    if output.is_table:
+        _print_summary(document, output is Format.wide, headers=not no_headers)
+    elif output is Format.name:
+        print_names([f"cronjob.batch/{action['cronjob']}" for action in document["actions"]])
     else:
         print_document(document, output)
     if not document["ok"]:

@@ -23,6 +23,7 @@ import kopf
 
 from alert_core.cronjob import MANAGED_SELECTOR
 from alert_core.settings import Settings, SettingsError, load_settings
+from alert_core.version import VersionAction
 from alert_operator.clustercheck import cluster_problem, wait_until_usable
 from alert_operator.handlers import Runtime, build_registry
 from alert_operator.kube import LIST_PAGE_SIZE
@@ -168,25 +169,36 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog="alert-operator", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="alert-operator",
+        description="Reconcile the alerts table into one CronJob per alert (the kopf operator),"
+        " or, in dry-run without a cluster, log what it would do.",
+    )
+    parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the operator")
-    run.add_argument("--namespace", "-n", help="namespace of the CronJobs [ALERT_NAMESPACE]")
-    run.add_argument("--database-url", help="PostgreSQL URL [DATABASE_URL]")
+    run.add_argument("--namespace", "-n", help="namespace of the CronJobs [env: ALERT_NAMESPACE]")
+    run.add_argument("--database-url", help="PostgreSQL URL [env: DATABASE_URL]")
     run.add_argument("--dry-run", action="store_true", default=None,
-                     help="write nothing; log every action it would take [ALERT_DRY_RUN]")
+                     help="write nothing; log every action it would take [env: ALERT_DRY_RUN]")
     run.add_argument("--confirm-mass-delete", action="store_true", default=None,
-                     help="let one sync delete more than the mass-delete bound")
+                     help="let one sync delete more than the mass-delete bound"
+                     " [env: ALERT_CONFIRM_MASS_DELETE]")
     run.add_argument("--resync-interval", type=float, dest="resync_interval_seconds",
-                     help="seconds between full syncs [ALERT_RESYNC_INTERVAL_SECONDS, 300]")
-    run.add_argument("--max-concurrency", type=int, help="API writes in flight [16]")
-    run.add_argument("--liveness-port", type=int, help="the liveness probe's /healthz port [8080]")
-    run.add_argument("--status-port", type=int, help="/status and /metrics port [9090]")
+                     help="seconds between full syncs [env: ALERT_RESYNC_INTERVAL_SECONDS; 300]")
+    run.add_argument("--max-concurrency", type=int,
+                     help="API writes in flight [env: ALERT_MAX_CONCURRENCY; 16]")
+    run.add_argument("--liveness-port", type=int,
+                     help="the liveness probe's /healthz port [env: ALERT_LIVENESS_PORT; 8080]")
+    run.add_argument("--status-port", type=int,
+                     help="/status and /metrics port [env: ALERT_STATUS_PORT; 9090]")
     run.add_argument("--log-format", choices=("auto", "json", "text"),
-                     help="log lines: json in clusters, text on a terminal [auto]")
-    run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+                     help="log lines: json in clusters, text on a terminal"
+                     " [env: ALERT_LOG_FORMAT; auto]")
+    run.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                     help="the least severe log level shown [env: ALERT_LOG_LEVEL; INFO]")
     run.add_argument("--kubeconfig", help="kubeconfig file(s) as kubectl's (':'-joined) "
-                     "[KUBECONFIG, ~/.kube/config; else the pod's service account]")
+                     "[env: KUBECONFIG; else ~/.kube/config; else the pod's service account]")
     run.add_argument("--context", help="the kubeconfig context to use [its current-context]")
     return parser.parse_args(argv)
 

@@ -24,7 +24,7 @@ from typing import NoReturn
 from alert_core.exitcodes import PERMANENT_ERROR
 from alert_core.jobname import cronjob_name, scheduled_time_from_job_name
 from alert_core.validation import SettingsError
-from alert_core.version import __version__
+from alert_core.version import VersionAction
 from alert_runner.config import RunnerSettings
 from alert_runner.logs import configure
 from alert_runner.run import Interrupt, RunRequest, run_alert
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JOB_NAME",
         help="re-run the failed run of this Job, claiming its alert_runs row (alertctl retry)",
     )
-    parser.add_argument("--version", action="version", version=f"alert-runner {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     return parser
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from alert_core.printable import visible
-from alert_ctl import formatting
+from alert_ctl import tables
 from alert_operator.logs import JsonFormatter, TextFormatter
 from tests.ctl.conftest import Database, Result, add_run
 
@@ -36,17 +36,17 @@ def test_visible_escapes_c0_del_c1_and_bidi_and_keeps_the_rest() -> None:
     assert visible("\x00\u2028\u2066\u200f") == "\\x00\\u2028\\u2066\\u200f"
 
 
-@pytest.mark.parametrize("terminal", [False, True], ids=["plain", "rich"])
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipe", "terminal"])
 def test_status_and_history_tables(
     terminal: bool, monkeypatch: pytest.MonkeyPatch,
     alertctl: Callable[..., Result], db: Database, database_url: str,
 ) -> None:
-    monkeypatch.setattr(formatting, "is_terminal", lambda: terminal)
+    monkeypatch.setattr(tables, "is_terminal", lambda: terminal)
     alert = db.add_alert(HOSTILE)
     add_run(db, alert, "job-a", status="failed", scheduled_for=T0, started_at=T0,
             finished_at=T0, error=f"HTTP 502 {HOSTILE}")
     for args in (("status",), ("history", str(alert))):
-        # Wide enough that rich does not fold the cell.
+        # Wide enough that no cell is cut to fit.
         result = alertctl(*args, "--database-url", database_url, env={"COLUMNS": "1000"})
         assert result.exit_code == 0, result.stderr
         _clean(result.stdout)

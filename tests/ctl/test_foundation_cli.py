@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import jsonschema
 import kubernetes_validate
 import pytest
 import typer.main
 import yaml
 
 from alert_ctl.cli import app
+from alert_ctl.schemas import CRON
 from tests.ctl.conftest import DEAD_DATABASE_URL, Result
 
 Alertctl = Callable[..., Result]
@@ -44,8 +46,9 @@ def test_cron_text(alertctl: Alertctl) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "schedule: 0 10 * * 1,3,5"
     assert lines[1] == "timeZone: America/Los_Angeles"
-    assert len(lines) == 5
-    local, utc = lines[2].split()[0], lines[2].split()[1].strip("()")
+    assert lines[2] == "description: At 10:00, only on Monday, Wednesday, and Friday"
+    assert len(lines) == 6
+    local, utc = lines[3].split()[0], lines[3].split()[1].strip("()")
     assert datetime.fromisoformat(local) == datetime.fromisoformat(utc)
     assert datetime.fromisoformat(utc).utcoffset() == timedelta(0)
 
@@ -57,7 +60,8 @@ def test_cron_json(alertctl: Alertctl) -> None:
     )
     assert result.exit_code == 0, result.stderr
     data = result.json()
-    assert set(data) == {"schedule", "timeZone", "next"}
+    jsonschema.validate(data, CRON)
+    assert set(data) == {"schedule", "timeZone", "description", "next", "dst"}
     assert (data["schedule"], data["timeZone"]) == ("0 9 * * *", "Europe/Berlin")
     times = [datetime.fromisoformat(text) for text in data["next"]]
     assert len(times) == 4
@@ -98,7 +102,7 @@ def test_cron_bad_input(alertctl: Alertctl, frequency: str, named: str) -> None:
 
 
 @pytest.mark.parametrize("bad", [["--next", "-1"], ["--next", "1001"], ["--next", "many"],
-                                 ["--output", "yaml"], []])
+                                 ["--output", "text"], ["--after", "tomorrow"], []])
 def test_cron_bad_options(alertctl: Alertctl, bad: list[str]) -> None:
     arguments = ["cron", '{"type": "hourly", "time": "00:30"}', *bad] if bad else ["cron"]
     result = alertctl(*arguments)
@@ -321,3 +325,25 @@ def test_render_bad_namespace(alertctl: Alertctl, database_url: str) -> None:
     result = alertctl("render", "--database-url", database_url, "--namespace", "Bad_NS")
     assert result.exit_code == 2
     assert "ALERT_NAMESPACE" in _one_error_line(result)
+
+
+def test_render_in_every_output_format(
+    alertctl: Alertctl, database_url: str, app_database_url: str
+) -> None:
+    rows, _ = _render_rows()
+    asyncio.run(_insert(database_url, rows))
+    common = ("--database-url", database_url, "--image", "registry.test/runner:9.9.9")
+    documents = list(yaml.safe_load_all(alertctl("render", *common).stdout))
+    as_json = alertctl("render", *common, "-o", "json")
+    assert as_json.exit_code == 1  # the invalid ones are left out, as in YAML
+    assert as_json.json() == {"apiVersion": "v1", "kind": "List", "items": documents}
+    names = alertctl("render", *common, "-o", "name").stdout.splitlines()
+    assert names == [f"cronjob.batch/{doc['metadata']['name']}" for doc in documents]
+    table = alertctl("render", *common, "-o", "table").stdout.splitlines()
+    assert table[0].split() == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND"]
+    assert len(table) == 1 + len(documents)
+    assert table[1].split()[0] == documents[0]["metadata"]["name"]
+    wide = alertctl("render", *common, "-o", "wide", "--no-headers").stdout.splitlines()
+    assert len(wide) == len(documents) and wide[0].endswith("registry.test/runner:9.9.9")
+    empty = alertctl("render", "--database-url", app_database_url, "-o", "json")
+    assert empty.json() == {"apiVersion": "v1", "kind": "List", "items": []}

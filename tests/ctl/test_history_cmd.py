@@ -59,7 +59,7 @@ def test_history_table_is_plain_in_a_pipe(
     result = alertctl("history", str(alert), "--database-url", database_url)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["SCHEDULED", "TRIGGER", "STATUS", "ATTEMPTS", "DURATION", "JOB",
+    assert lines[0].split() == ["SCHEDULED", "TRIGGER", "STATUS", "ATTEMPTS", "DURATION",
                                 "ERROR"]
     assert len(lines) == 2  # the error's newline does not break the row
     assert "2026-03-02 09:00+00:00" in lines[1] and "3.0s" in lines[1]
@@ -93,9 +93,9 @@ def test_history_errors(alertctl: Callable[..., Result], database_url: str) -> N
     unknown = uuid.uuid4()
     result = alertctl("history", str(unknown), "--database-url", database_url)
     assert (result.exit_code, result.stderr.strip()) == (1, f"error: unknown alert: {unknown}")
-    malformed = alertctl("history", "1234", "--database-url", database_url)
+    malformed = alertctl("history", "12g4", "--database-url", database_url)
     assert malformed.exit_code == 2
-    assert malformed.stderr.strip() == "error: alert id '1234': not a UUID"
+    assert malformed.stderr.strip() == "error: alert id '12g4': not a UUID or a prefix of one"
     dead = alertctl("history", str(unknown), "--database-url", DEAD_DATABASE_URL)
     assert dead.exit_code == 1
     assert dead.stderr.startswith("error: database unreachable")

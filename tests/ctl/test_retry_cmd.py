@@ -84,7 +84,15 @@ def test_history_failed_lists_the_failed_runs_of_all_alerts(
     assert table.exit_code == 0
     lines = table.stdout.splitlines()
     assert lines[0].split()[:3] == ["RUN", "ALERT", "NAME"]
-    assert len(lines) == 2 and runs[0]["run_id"] in lines[1] and "line one" in lines[1]
+    # The table shows short ids (a prefix `retry` takes); -o wide and -o name the full ones.
+    assert len(lines) == 2 and lines[1].split()[0] == runs[0]["run_id"][:8]
+    assert "line one" in lines[1]
+    wide = alertctl("history", "--failed", "--since", "90m", "-o", "wide", *url)
+    assert wide.stdout.splitlines()[1].split()[0] == runs[0]["run_id"]
+    names = alertctl("history", "--failed", "--since", "90m", "-o", "name", *url)
+    assert names.stdout == f"{runs[0]['run_id']}\n"
+    headless = alertctl("history", "--failed", "--since", "90m", "--no-headers", *url)
+    assert [line.split() for line in headless.stdout.splitlines()] == [lines[1].split()]
     quiet = alertctl("history", "--failed", "--since", "1m", *url)
     assert quiet.stdout == "no failed runs in the last 1m\n"
 
@@ -97,8 +105,8 @@ def test_history_failed_usage_errors_are_one_line(
         (("--failed", "--since", "yesterday"), "--since 'yesterday': not a duration"),
         (("--failed", "--since", "0m"), "--since '0m': must be longer than 0"),
         (("--failed", "--client", "nope"), "client id 'nope': not a UUID"),
-        (("--since", "1h"), "give ALERT_ID, or --failed"),
-        ((), "give ALERT_ID, or --failed"),
+        (("--since", "1h"), "Missing argument 'ALERT_ID' (or --failed"),
+        ((), "Missing argument 'ALERT_ID' (or --failed"),
     ]:
         result = alertctl("history", *args, *url)
         assert result.exit_code == 2, args
