@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import quote
 
 from alert_operator.clustercheck import describe_cluster_error
 from alert_operator.kube import Body, HttpKubeApi, NotFoundError
@@ -32,16 +31,6 @@ class CtlKubeApi(HttpKubeApi):
 
     def _allows(self, group: str, resource: str, verb: str) -> bool:
         return allowed(group, resource, verb) or verb in EXTRA_RULES.get((group, resource), ())
-
-    @staticmethod
-    def _jobs(namespace: str, name: str = "") -> str:
-        path = f"/apis/batch/v1/namespaces/{quote(namespace)}/jobs"
-        return f"{path}/{quote(name)}" if name else path
-
-    async def create_job(self, namespace: str, body: Body) -> Body:
-        return await self._request(
-            ("batch", "jobs", "create"), "POST", self._jobs(namespace), body=body
-        )
 
     async def get_job(self, namespace: str, name: str) -> Body | None:
         try:

@@ -29,6 +29,7 @@ from alert_core.schedule import CronSchedule, CronSyntaxError, parse_cron
 from alert_core.settings import Settings
 from alert_operator.metrics import REGISTRY
 from alert_operator.state import AlertState, OperatorState
+from alert_operator.ui.app import OperatorParts
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +174,10 @@ class StatusServer:
         host: str = HOST,
         port: int | None = None,
         liveness_port: int | None = None,
+        ui_parts: OperatorParts | None = None,
     ) -> None:
         self._settings = settings
+        self._ui_parts = ui_parts
         self._state = state
         self.engine = engine
         self._own_engine = False
@@ -189,6 +192,11 @@ class StatusServer:
         app.router.add_get("/status", self._status)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
+        if self._settings.ui_enabled:  # the web UI at /ui/ (alert_operator.ui)
+            from alert_operator.ui.server import mount, ui_application
+
+            mount(app, ui_application(self._settings, self._state, lambda: self.engine,
+                                      self._ui_parts))
         return app
 
     async def start(self) -> None:

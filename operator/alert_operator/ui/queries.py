@@ -1,0 +1,137 @@
+"""What the pages read: the database (alerts, pauses, runs) and the cluster (the CronJob, its
+Events), each with a time limit and a one-line reason when it cannot be read."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from alert_core.db.alerts import get_alert, load_alerts
+from alert_core.db.history import RunRecord, alert_history, last_runs
+from alert_core.db.pauses import load_pause_records
+from alert_core.settings import Settings
+from alert_operator.kube import ApiError
+from alert_operator.state import OperatorState
+from alert_operator.ui.catalog import AlertView, NextRuns, build_views
+
+READ_TIMEOUT_SECONDS = 10.0
+HISTORY_LIMIT = 50
+EVENTS_LIMIT = 20
+T = TypeVar("T")
+
+
+class ReadError(RuntimeError):
+    """The database or the cluster could not be read; the message is one line, no secrets."""
+
+
+@runtime_checkable
+class ClusterReader(Protocol):
+    """The calls of :class:`alert_operator.kube.HttpKubeApi` the pages use."""
+
+    async def get_cronjob(self, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    async def list_events(self, namespace: str, object_name: str) -> list[dict[str, Any]]: ...
+
+
+def one_line(error: BaseException) -> str:
+    # SQLAlchemy's messages may carry the statement but never the URL; the first line is enough.
+    text = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+async def in_connection(
+    engine: AsyncEngine | None, work: Callable[[AsyncConnection], Awaitable[T]]
+) -> T:
+    if engine is None:
+        raise ReadError("no database connection yet")
+    try:
+        async with asyncio.timeout(READ_TIMEOUT_SECONDS), engine.connect() as conn:
+            return await work(conn)
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        raise ReadError(f"database: {one_line(error)}") from None
+
+
+async def read_views(
+    engine: AsyncEngine | None, settings: Settings, state: OperatorState, now: datetime,
+    next_runs: NextRuns,
+) -> list[AlertView]:
+    async def work(conn: AsyncConnection) -> list[AlertView]:
+        rows = await load_alerts(conn, settings)
+        pauses = await load_pause_records(conn, settings)
+        return build_views(rows, pauses, state, settings.schedule_spread_minutes, now, next_runs)
+
+    return await in_connection(engine, work)
+
+
+async def read_one_view(
+    engine: AsyncEngine | None, settings: Settings, state: OperatorState, alert_id: uuid.UUID,
+    now: datetime,
+) -> AlertView | None:
+    async def work(conn: AsyncConnection) -> AlertView | None:
+        row = await get_alert(conn, settings, alert_id)
+        if row is None:
+            return None
+        pauses = await load_pause_records(conn, settings)
+        views = build_views([row], pauses, state, settings.schedule_spread_minutes, now,
+                            NextRuns())
+        return views[0]
+
+    return await in_connection(engine, work)
+
+
+async def read_last_runs(
+    engine: AsyncEngine | None, settings: Settings, ids: list[uuid.UUID] | None
+) -> dict[uuid.UUID, RunRecord]:
+    """The last run of the given alerts (None: of all)."""
+    if ids is not None and not ids:
+        return {}
+
+    async def work(conn: AsyncConnection) -> dict[uuid.UUID, RunRecord]:
+        return await last_runs(conn, settings, ids)
+
+    return await in_connection(engine, work)
+
+
+async def read_history(
+    engine: AsyncEngine | None, settings: Settings, alert_id: uuid.UUID
+) -> list[RunRecord]:
+    async def work(conn: AsyncConnection) -> list[RunRecord]:
+        return await alert_history(conn, settings, alert_id, HISTORY_LIMIT)
+
+    return await in_connection(engine, work)
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """The CronJob as the cluster has it and its recent Events, or why they are missing."""
+
+    cronjob: dict[str, Any] | None
+    events: list[dict[str, Any]]
+    error: str | None
+
+
+def _event_time(event: dict[str, Any]) -> str:
+    return str(event.get("lastTimestamp") or event.get("eventTime")
+               or (event.get("metadata") or {}).get("creationTimestamp") or "")
+
+
+async def read_cluster(api: object, settings: Settings, name: str) -> ClusterView:
+    if not isinstance(api, ClusterReader):
+        return ClusterView(None, [], "not connected to the cluster (yet)")
+    try:
+        async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+            cronjob = await api.get_cronjob(settings.namespace, name)
+            events = await api.list_events(settings.namespace, name)
+    except (ApiError, TimeoutError) as error:
+        return ClusterView(None, [], f"cluster: {one_line(error)}")
+    if cronjob is not None:
+        (cronjob.get("metadata") or {}).pop("managedFields", None)
+    events.sort(key=_event_time, reverse=True)
+    return ClusterView(cronjob, events[:EVENTS_LIMIT], None)
