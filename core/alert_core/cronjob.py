@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import re
+import unicodedata
+from typing import Any, Final
 
 from alert_core.alert import Alert
 from alert_core.exitcodes import PERMANENT_ERROR
@@ -21,6 +23,9 @@ COMPONENT = "alert-runner"
 ALERT_ID_LABEL = "alert-operator/alert-id"
 CLIENT_ID_LABEL = "alert-operator/client-id"
 NAME_ANNOTATION = "alert-operator/alert-name"
+# The name again as a label, so that `kubectl get cronjobs -L alert-operator/alert-name` shows
+# it (kubectl shows no annotation); made safe by name_label_value. The annotation keeps it exact.
+NAME_LABEL = "alert-operator/alert-name"
 HASH_ANNOTATION = "alert-operator/spec-hash"
 MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
@@ -44,6 +49,34 @@ def spec_hash(manifest: dict[str, Any]) -> str:
     managed = {**manifest, "metadata": metadata}
     canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+MAX_LABEL_VALUE: Final = 63
+UNNAMED_LABEL_VALUE: Final = "unnamed"
+_NOT_IN_LABEL: Final = re.compile(r"[^A-Za-z0-9_.-]+")
+_EDGE: Final = "-_."  # a label value starts and ends with a letter or digit
+
+
+def _ascii(char: str) -> str:
+    """A character's ASCII letters (``é`` -> ``e``, ``ﬁ`` -> ``fi``); a combining mark adds
+    nothing; anything else without them (emoji, CJK) a space, which still separates words."""
+    if char.isascii():
+        return char
+    if unicodedata.combining(char):
+        return ""
+    return unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode() or " "
+
+
+def name_label_value(name: str) -> str:
+    """``name`` as a label value: 1 to 63 of ``[A-Za-z0-9_.-]``, starting and ending with a
+    letter or digit. Letters lose their accents (``Café`` -> ``Cafe``), every other run of
+    characters a label cannot hold becomes one ``-``; a name with nothing left is ``unnamed``.
+    A name that is already a valid label value stays as it is."""
+    head = name[: MAX_LABEL_VALUE * 4]  # only the start can survive the cut (a 10 KB name)
+    if not head.isascii():  # most names are: built for every alert in every sync
+        head = "".join(map(_ascii, head))
+    value = _NOT_IN_LABEL.sub("-", head).strip(_EDGE)
+    return value[:MAX_LABEL_VALUE].rstrip(_EDGE) or UNNAMED_LABEL_VALUE
 
 
 def _labels(alert: Alert) -> dict[str, str]:
@@ -197,7 +230,8 @@ def desired_cronjob(alert: Alert, settings: Settings, *, paused: bool = False) -
         "metadata": {
             "name": cronjob_name(alert.id),
             "namespace": settings.namespace,
-            "labels": {**labels, "app.kubernetes.io/version": __version__},
+            "labels": {**labels, "app.kubernetes.io/version": __version__,
+                       NAME_LABEL: name_label_value(alert.name)},
             "annotations": {NAME_ANNOTATION: alert.name},
         },
         "spec": {

@@ -8,9 +8,12 @@ The runner and the operator both need this to fill ``alert_runs.scheduled_for`` 
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime, timedelta
 
 NAME_PREFIX = "alert-"  # of every CronJob we manage (the runner builds the same name)
+MAX_JOB_NAME = 63  # the Job's name becomes a label value (batch.kubernetes.io/job-name)
+SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Plausible scheduled times only: a manual Job named e.g. "<cronjob>-1" is not a run of 1970.
@@ -51,3 +54,13 @@ def job_name_for(cronjob_name: str, scheduled_for: datetime) -> str:
     if scheduled_for.tzinfo is None:
         raise ValueError("scheduled_for must be timezone-aware")
     return f"{cronjob_name}-{_minutes(scheduled_for)}"
+
+
+def random_job_name(cronjob_name: str, kind: str) -> str:
+    """``<cronjob>-<kind>-<5 random>`` (``manual``, ``retry``): never ``<cronjob>-<digits>``,
+    which the CronJob controller uses (and the runner reads as a scheduled time)."""
+    import secrets  # here: the runner imports this module and never needs it
+
+    suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(5))
+    tail = f"-{kind}-{suffix}"
+    return f"{cronjob_name[: MAX_JOB_NAME - len(tail)]}{tail}"

@@ -9,6 +9,7 @@ from alert_ctl.history_cmd import history
 from alert_ctl.migrate_cmd import migrate
 from alert_ctl.pause_cmd import pause_alerts, resume_alerts
 from alert_ctl.render_cmd import render
+from alert_ctl.retry_cmd import retry
 from alert_ctl.run_now_cmd import run_now
 from alert_ctl.status_cmd import status
 from alert_ctl.sync_cmd import sync
@@ -29,6 +30,7 @@ app.command()(history)
 app.command()(status)
 app.command()(sync)
 app.command("run-now")(run_now)
+app.command()(retry)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_core.db.alerts import get_alert
 from alert_core.db.history import MAX_HISTORY, RunRecord, alert_history, has_runs
-from alert_ctl.common import DatabaseUrlOption, NamespaceOption, settings_from
+from alert_ctl.common import EXIT_USAGE, DatabaseUrlOption, NamespaceOption, fail, settings_from
 from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
 from alert_ctl.formatting import (
     Format,
@@ -22,6 +22,7 @@ from alert_ctl.formatting import (
     seconds,
     short_time,
 )
+from alert_ctl.retry_cmd import show_failed
 
 HEADERS = ("SCHEDULED", "TRIGGER", "STATUS", "ATTEMPTS", "DURATION", "JOB", "ERROR")
 MAX_ERROR_CELL = 120
@@ -50,16 +51,34 @@ def _row(run: RunRecord) -> list[object]:
 
 
 def history(
-    alert_id: Annotated[str, typer.Argument(metavar="ALERT_ID", help="the alert (UUID)")],
+    alert_id: Annotated[
+        str | None, typer.Argument(metavar="ALERT_ID", help="the alert (UUID)",
+                                   show_default=False)
+    ] = None,
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=MAX_HISTORY, help="newest N runs")
     ] = 20,
+    failed: Annotated[bool, typer.Option(
+        "--failed", help="the failed runs of every alert (a queue for `alertctl retry`)")] = False,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="--failed: runs of the last DURATION (30m, 24h, 7d)",
+        show_default=False)] = None,
+    client: Annotated[str | None, typer.Option(
+        "--client", help="--failed: one client's runs (UUID)", show_default=False)] = None,
     output: FormatOption = Format.table,
     database_url: DatabaseUrlOption = None,
     namespace: NamespaceOption = None,
 ) -> None:
-    """The alert's runs: scheduled time, trigger, status, attempts, duration, error."""
+    """The alert's runs (scheduled time, trigger, status, attempts, duration, error), or with
+    --failed the failed runs of all alerts."""
     settings = settings_from(database_url=database_url, namespace=namespace)
+    if failed:
+        show_failed(settings, alert=alert_id, since=since, client=client, limit=limit,
+                    output=output)
+        return
+    if alert_id is None or since is not None or client is not None:
+        fail("give ALERT_ID, or --failed (with --since/--client) for the failed runs of all"
+             " alerts", EXIT_USAGE)
     wanted = parse_alert_id(alert_id)
 
     async def work(conn: AsyncConnection) -> tuple[str | None, list[RunRecord]]:

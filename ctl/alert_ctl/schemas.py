@@ -138,3 +138,35 @@ RUN_NOW = _object({
     "job_failure": _OPT_STRING,  # --wait: the Job failed before its run was recorded
     "timed_out": {"type": "boolean"},
 })
+
+# --- the dead-letter queue: `history --failed` and `retry` (alert_ctl.retry_cmd) ------------
+FAILED_RUN = _object({
+    "run_id": _UUID,  # what `alertctl retry` takes
+    "alert_id": _UUID,
+    "alert_name": _OPT_STRING,  # null when the alert was deleted but its runs remain
+    "job_name": _STRING,
+    "trigger": {"enum": ["schedule", "manual"]},
+    "scheduled_for": _TIME,
+    "attempts": {"type": "integer", "minimum": 0},
+    "started_at": _TIME,
+    "finished_at": _TIME,
+    "error": _OPT_STRING,
+    "retry_job_name": _OPT_STRING,  # the latest retry's Job, if the run was retried
+})
+
+FAILED_RUNS = _object({
+    "since": _TIME,
+    "client_id": {"type": ["string", "null"]},
+    "runs": {"type": "array", "items": FAILED_RUN},  # newest first
+})
+
+RETRY = _object({
+    "namespace": _STRING,
+    "run_id": _UUID,
+    "alert_id": _UUID,
+    "job_name": _STRING,  # the run's own Job: its alert_runs row
+    "scheduled_for": _TIME,
+    "cronjob": _STRING,
+    "retry_job_name": _STRING,  # the manual Job created
+    "logs_command": _STRING,
+})

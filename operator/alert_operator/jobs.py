@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.metrics import MALFORMED_JOBS, RUNS
+from alert_operator.retry_job import RETRY_OF_ANNOTATION
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class FinishedJob:
     attempts: int
     started_at: datetime | None
     finished_at: datetime | None
+    retry_of: str | None = None  # a retry Job's (alertctl retry): the run's own Job name
 
     @property
     def error(self) -> str:
@@ -136,6 +138,7 @@ def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
         return None
     failed = ended["type"] == "Failed"
     owner_name, owner_uid = _owner(metadata)
+    retry_of = _mapping(metadata, "annotations", "annotations").get(RETRY_OF_ANNOTATION)
     return FinishedJob(
         key=str(metadata.get("uid") or f"{metadata.get('namespace', '')}/{name}"),
         job_name=name,
@@ -149,6 +152,7 @@ def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
         attempts=_attempts(status),
         started_at=_time(status.get("startTime")),
         finished_at=_time(ended.get("lastTransitionTime")) or _time(status.get("completionTime")),
+        retry_of=retry_of if isinstance(retry_of, str) and retry_of else None,
     )
 
 
@@ -174,6 +178,11 @@ class JobOutcomeRecorder:
         if info is None or info.key in self._handled:
             return
         try:
+            if info.retry_of is not None:
+                retried = await self._retried_run(info)
+                if retried is None:
+                    return
+                info = retried
             if info.failed:
                 status, runner_wrote = await self._record_failure(info)
             else:
@@ -199,6 +208,19 @@ class JobOutcomeRecorder:
                 info.cronjob_name, info.alert_id, "Warning", RUN_FAILED_REASON,
                 _event_message(info, runner_wrote), uid=info.cronjob_uid,
             )
+
+    async def _retried_run(self, info: FinishedJob) -> FinishedJob | None:
+        """A retry Job's outcome belongs to the run it retried (the row its pods claim), as
+        long as no newer retry has taken that run over; None (and handled) when one has."""
+        assert info.retry_of is not None
+        async with self._engine.connect() as conn:
+            run = await run_by_job_name(conn, self._settings, info.retry_of)
+        if run is None or run.alert_id != info.alert_id or run.retry_job_name != info.job_name:
+            self._mark_handled(info.key)
+            log.info("retry Job %s ended; its run %s is another retry's now: not recorded",
+                     info.job_name, info.retry_of)
+            return None
+        return replace(info, job_name=info.retry_of)
 
     async def _record_failure(self, info: FinishedJob) -> tuple[str, bool]:
         """Upsert the failed run; its status afterwards and whether the runner had a row."""

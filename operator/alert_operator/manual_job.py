@@ -8,14 +8,12 @@ never ``<cronjob>-<digits>``, so the runner records it as a ``manual`` run.
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Mapping
 from typing import Any
 
+from alert_core.jobname import random_job_name
+
 INSTANTIATE_ANNOTATION = "cronjob.kubernetes.io/instantiate"
-MAX_JOB_NAME = 63  # the Job's name becomes a label value (batch.kubernetes.io/job-name)
-SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 
 
 class ManualJobError(ValueError):
@@ -23,10 +21,8 @@ class ManualJobError(ValueError):
 
 
 def manual_job_name(cronjob: str) -> str:
-    """``<cronjob>-manual-<5 random>``: never ``<cronjob>-<digits>``, which the CronJob
-    controller uses (and the runner reads as a scheduled time)."""
-    suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(5))
-    return f"{cronjob[: MAX_JOB_NAME - len('-manual-') - len(suffix)]}-manual-{suffix}"
+    """``<cronjob>-manual-<5 random>`` (:func:`alert_core.jobname.random_job_name`)."""
+    return random_job_name(cronjob, "manual")
 
 
 def job_from_cronjob(cronjob: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("JOB_NAME") or None,
         help="the Job's name, the run's key [env: JOB_NAME]",
     )
+    parser.add_argument(
+        "--retry-of",
+        type=_job_name,
+        metavar="JOB_NAME",
+        help="re-run the failed run of this Job, claiming its alert_runs row (alertctl retry)",
+    )
     parser.add_argument("--version", action="version", version=f"alert-runner {__version__}")
     return parser
 
@@ -119,5 +125,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     configure(settings.log_format, settings.log_level)
     request = RunRequest(args.alert_id, args.client_id, args.job_name,
-                         os.environ.get("POD_NAME") or None)
+                         os.environ.get("POD_NAME") or None, retry_of=args.retry_of)
     return asyncio.run(_run_with_signals(request, settings))

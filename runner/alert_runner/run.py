@@ -56,12 +56,15 @@ class RunRequest:
     client_id: uuid.UUID
     job_name: str
     pod_name: str | None = None
+    retry_of: str | None = None  # a retry Job's: the Job name of the failed run it re-runs
 
 
 @dataclass(slots=True)
 class Outcome:
     code: int
-    outcome: str  # succeeded | failed | skipped | already-succeeded | already-skipped
+    # succeeded | failed | skipped | already-succeeded | already-skipped | already-running
+    # | superseded (a newer retry of the run)
+    outcome: str
     reason: str | None = None
 
 
@@ -119,12 +122,14 @@ class Runner:
         self.called_out = False
 
     def _key(self, alert: AlertInfo | None) -> runs.RunKey:
+        # A retry's key is the retried run's Job: its row, its scheduled time, its slot.
+        job_name = self.request.retry_of or self.request.job_name
         cronjob = cronjob_name(self.request.alert_id)
-        scheduled_for = scheduled_time_from_job_name(self.request.job_name, cronjob)
+        scheduled_for = scheduled_time_from_job_name(job_name, cronjob)
         trigger = "manual" if scheduled_for is None else "schedule"
         self.fields["trigger"] = trigger
         return runs.RunKey(
-            job_name=self.request.job_name,
+            job_name=job_name,
             alert_id=self.request.alert_id,
             client_id=alert.client_id if alert is not None else self.request.client_id,
             trigger=trigger,
@@ -157,9 +162,9 @@ class Runner:
             outcome = Outcome(PERMANENT_ERROR, "failed", self.redact(executor))
             return await self._finish_unclaimed(key, outcome)
 
-        lease = lease_seconds(executor, self.settings)
-        claim = await runs.claim_run(self.conn, self.schema, key, lease)
-        self.run_id = claim.run_id
+        claim = await self._claim(key, lease_seconds(executor, self.settings))
+        if isinstance(claim, Outcome):
+            return claim
         if not claim.claimed and claim.status == "running":
             until = claim.lease_expires_at
             reason = "another pod holds the run" + (f" until {until.isoformat()}" if until else "")
@@ -183,6 +188,25 @@ class Runner:
             outcome = self._failure(error)
             await runs.mark_failed(self.conn, self.schema, claim.run_id, outcome.reason or "")
             return outcome
+
+    async def _claim(self, key: runs.RunKey, lease: float | None) -> runs.Claim | Outcome:
+        """The run's claim; for a retry, the outcome instead when it must not run here."""
+        if self.request.retry_of is None:
+            claim = await runs.claim_run(self.conn, self.schema, key, lease)
+            self.run_id = claim.run_id
+            return claim
+        retry = await runs.claim_retry_run(self.conn, self.schema, key, self.request.job_name,
+                                           lease)
+        if retry is None:
+            reason = f"no run of Job {key.job_name} for this alert to retry"
+            return Outcome(PERMANENT_ERROR, "failed", reason)
+        self.run_id = retry.run_id
+        if (not retry.claimed and retry.status not in runs.FINAL_STATUSES
+                and retry.retry_job_name != self.request.job_name):
+            # Nothing recorded: the row belongs to the newer retry now.
+            return Outcome(SUCCESS, "superseded",
+                           f"the run is retried by Job {retry.retry_job_name} now")
+        return retry
 
     def _failure(self, error: Exception) -> Outcome:
         code = PERMANENT_ERROR if isinstance(error, PermanentError) else RETRYABLE_FAILURE
@@ -261,11 +285,13 @@ class Runner:
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
     def log_fields(self) -> dict[str, Any]:
+        retry = {} if self.request.retry_of is None else {"retry_of": self.request.retry_of}
         return {
             "alert_id": str(self.request.alert_id),
             "client_id": str(self.request.client_id),
             "job_name": self.request.job_name,
             "run_id": None if self.run_id is None else str(self.run_id),
+            **retry,
             **self.fields,
         }
 

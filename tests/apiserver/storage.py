@@ -6,7 +6,8 @@
   Job template and its Pod template;
 - :func:`canonical_quantity`: resource quantities in canonical form (``0.5`` -> ``500m``,
   ``1024Mi`` -> ``1Gi``, ``1000`` -> ``1k``);
-- :func:`validate`: the checks the operator can trip (CronJob name length, schedule, timeZone).
+- :func:`validate`: the checks the operator can trip (CronJob name length, schedule, timeZone,
+  label keys and values of the object and of its templates).
 """
 
 from __future__ import annotations
@@ -28,8 +29,38 @@ _DECIMAL: Final = {"E": 10 ** 18, "P": 10 ** 15, "T": 10 ** 12, "G": 10 ** 9, "M
                    "k": 10 ** 3}
 
 
+# apimachinery's validation of labels (IsQualifiedName, IsValidLabelValue, IsDNS1123Subdomain).
+_LABEL_NAME: Final = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_DNS_LABEL: Final = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN: Final = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
+LABEL_MAX: Final = 63
+LABEL_PREFIX_MAX: Final = 253
+
+
 class InvalidError(ValueError):
     """The object is invalid (the server answers 422 Unprocessable Entity)."""
+
+
+def label_problem(key: str, value: str) -> str | None:
+    """Why the server rejects the label ``key: value``; None when it is valid."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and not (len(prefix) <= LABEL_PREFIX_MAX and _DNS_SUBDOMAIN.fullmatch(prefix)):
+        return f"{key!r}: prefix part must be a lowercase RFC 1123 subdomain"
+    if not (len(name) <= LABEL_MAX and _LABEL_NAME.fullmatch(name)):
+        return f"{key!r}: name part must consist of alphanumeric characters, '-', '_' or '.'"
+    if not isinstance(value, str) or len(value) > LABEL_MAX or (
+            value and not _LABEL_NAME.fullmatch(value)):
+        return (f"{key}: Invalid value: {str(value)[:80]!r}: a valid label must be an empty"
+                " string or consist of alphanumeric characters, '-', '_' or '.', at most 63")
+    return None
+
+
+def _validate_labels(path: str, meta: Any) -> None:
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    for key, value in (labels or {}).items():
+        problem = label_problem(str(key), value)
+        if problem is not None:
+            raise InvalidError(f"{path}.labels: {problem}")
 
 
 def prune(value: Any) -> Any:
@@ -131,6 +162,15 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
 
 def validate(kind: str, obj: dict[str, Any]) -> None:
     """Raise InvalidError for what the server rejects with 422 (checks the operator can trip)."""
+    _validate_labels("metadata", obj.get("metadata"))
+    spec = obj.get("spec") or {}
+    if kind == "CronJob":
+        job = spec.get("jobTemplate") or {}
+        _validate_labels("spec.jobTemplate.metadata", job.get("metadata"))
+        _validate_labels("spec.jobTemplate.spec.template.metadata",
+                         ((job.get("spec") or {}).get("template") or {}).get("metadata"))
+    elif kind == "Job":
+        _validate_labels("spec.template.metadata", (spec.get("template") or {}).get("metadata"))
     if kind != "CronJob":
         return
     name = str(obj.get("metadata", {}).get("name", ""))

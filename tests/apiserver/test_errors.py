@@ -23,6 +23,23 @@ def test_invalid_cronjobs_are_422(client: Client) -> None:
     assert client.get("good-zone")["spec"]["schedule"] == "0 9 * * *"
 
 
+def test_invalid_labels_are_422(client: Client) -> None:
+    def labelled(name: str, labels: dict[str, str]) -> dict[str, object]:
+        body = cronjob(name)
+        body["metadata"]["labels"] = labels
+        return body
+
+    assert client.create(labelled("ok", {"a.b/c_d.e": "A-1_b.2", "empty": ""}))[0] in (200, 201)
+    for bad in ({"x": "a" * 64}, {"x": "ends-"}, {"x": "has space"}, {"x": "Café"},
+                {"Upper.Prefix/x": "v"}, {"/x": "v"}, {"a/" + "n" * 64: "v"}, {"a/": "v"}):
+        assert client.create(labelled("bad", bad))[0] == 422, bad
+    template = cronjob("bad-template")
+    template["spec"]["jobTemplate"]["metadata"] = {"labels": {"x": "-"}}
+    assert client.create(template)[0] == 422
+    assert client.patch("ok", {"metadata": {"labels": {"x": "no!"}}})[0] == 422
+    assert client.get("ok")["metadata"]["labels"]["a.b/c_d.e"] == "A-1_b.2"
+
+
 def test_an_injected_error_changes_nothing(client: Client, server: ThreadedApiServer) -> None:
     client.create(cronjob())
     server.run(lambda: server.api.fail_next("PATCH", 500))

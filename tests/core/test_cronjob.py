@@ -21,6 +21,7 @@ from alert_core.cronjob import (
     HASH_ANNOTATION,
     MANAGED_SELECTOR,
     NAME_ANNOTATION,
+    NAME_LABEL,
     cronjob_name,
     desired_cronjob,
     spec_hash,
@@ -35,7 +36,7 @@ PINNED_VERSION = "0.0.0-test"
 # The hash of the fixed alert and settings below. It must never change by itself (another
 # process, another Python version, another dict order): if you changed desired_cronjob on
 # purpose, every CronJob in every cluster will be rewritten once; then update this value.
-EXPECTED_HASH = "fd375d17a98f8eeda54fdb8ede66a75a"
+EXPECTED_HASH = "5bcf5d8e1ecd38ab3e5ab8b0ccac7e3d"
 
 SCHEMA_ROOT = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
 OLDEST_SUPPORTED = "1.27"
@@ -90,6 +91,7 @@ def test_conventions() -> None:
     assert metadata["labels"][ALERT_ID_LABEL] == str(ALERT_ID)
     assert metadata["labels"][CLIENT_ID_LABEL] == str(CLIENT_ID)
     assert metadata["annotations"][NAME_ANNOTATION] == "Morning revenue digest"
+    assert metadata["labels"][NAME_LABEL] == "Morning-revenue-digest"  # kubectl get -L shows it
     assert metadata["annotations"][HASH_ANNOTATION] == spec_hash(manifest)
 
     spec = manifest["spec"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +118,22 @@ async def get_alert(
     result = await conn.execute(_select(settings).where(condition))
     values = result.first()
     return None if values is None else _row(values)
+
+
+async def alert_names(
+    conn: AsyncConnection, settings: Settings, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The names of those of ``ids`` that are alerts (one query)."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    table = alerts_table(settings.alerts_schema, settings.alerts_table)
+    if await id_column_type(conn, settings) == "uuid":
+        condition = table.c.id.in_(wanted)
+    else:
+        condition = cast(table.c.id, Text).in_([str(alert_id) for alert_id in wanted])
+    rows = [_row(values) for values in await conn.execute(_select(settings).where(condition))]
+    return {row.id: row.name for row in rows}
 
 
 async def column_types(conn: AsyncConnection, settings: Settings) -> dict[str, str]:

@@ -41,6 +41,8 @@ class RunRecord:
     finished_at: datetime | None
     error: str | None
     created_at: datetime | None
+    run_id: uuid.UUID | None = None
+    retry_job_name: str | None = None  # the latest `alertctl retry` of the run, if any
 
     @property
     def finished(self) -> bool:
@@ -71,6 +73,8 @@ def _select(settings: Settings) -> Select[Any]:
         table.c.finished_at,
         table.c.error,
         table.c.created_at,
+        table.c.id,
+        table.c.retry_job_name,
     )
 
 
@@ -95,6 +99,28 @@ async def alert_history(
         .order_by(_order_key(settings).desc().nulls_last(), table.c.created_at.desc())
         .limit(max(1, min(limit, MAX_HISTORY)))
     )
+    return [_record(row) for row in await conn.execute(statement)]
+
+
+async def failed_runs(
+    conn: AsyncConnection, settings: Settings, *, since: datetime | None = None,
+    client_id: uuid.UUID | None = None, alert_id: uuid.UUID | None = None,
+    limit: int = MAX_HISTORY,
+) -> list[RunRecord]:
+    """The failed runs of every alert (or of one client, one alert), newest first: the
+    dead-letter queue that ``alertctl retry`` works off. ``since``: runs whose moment is at or
+    after it."""
+    table = state_tables(settings.state_schema).runs
+    moment = _order_key(settings)
+    statement = _select(settings).where(table.c.status == "failed")
+    if since is not None:
+        statement = statement.where(moment >= since)
+    if client_id is not None:
+        statement = statement.where(table.c.client_id == client_id)
+    if alert_id is not None:
+        statement = statement.where(table.c.alert_id == alert_id)
+    statement = statement.order_by(moment.desc(), table.c.created_at.desc()).limit(
+        max(1, min(limit, MAX_HISTORY)))
     return [_record(row) for row in await conn.execute(statement)]
 
 

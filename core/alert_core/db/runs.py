@@ -15,6 +15,10 @@ a pod killed mid-run leaves no lock behind. For an executor whose effects are ou
 database no transaction is held during the call: the claim carries a lease, and another pod
 takes a ``running`` row over only once that lease has expired (its holder was killed).
 
+A retry (``alertctl retry``, alert_core.db.retry) is a manual Job whose pods claim the retried
+run's row instead of one of their own (:func:`claim_retry_run`): same run id, Job name and
+scheduled time, and only while the row is reserved for that retry Job.
+
 No SQLAlchemy here on purpose: importing it doubles the runner's start-up time and memory.
 """
 
@@ -58,6 +62,7 @@ class Claim:
     attempt: int
     claimed: bool
     lease_expires_at: datetime | None = None  # of the holder, when the run is not claimed
+    retry_job_name: str | None = None  # the row's latest retry Job (claim_retry_run)
 
 
 def local_slot(scheduled_for: datetime, timezone: str) -> str:
@@ -91,13 +96,17 @@ _CREATE = """INSERT INTO @runs
   status, attempts)
  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', 0) ON CONFLICT (job_name) DO NOTHING"""
 # A running row is taken over unless its holder's lease is still valid.
-_TAKE_OVER = """UPDATE @runs SET status = 'running', attempts = attempts + 1, started_at = now(),
- finished_at = NULL, error = NULL, pod_name = $2, client_id = coalesce(client_id, $3),
- lease_expires_at = now() + make_interval(secs => $4)
+_TAKE_OVER_WHERE = """UPDATE @runs SET status = 'running', attempts = attempts + 1,
+ started_at = now(), finished_at = NULL, error = NULL, pod_name = $2,
+ client_id = coalesce(client_id, $3), lease_expires_at = now() + make_interval(secs => $4)
  WHERE job_name = $1 AND status NOT IN ('succeeded', 'skipped')
- AND (status <> 'running' OR lease_expires_at IS NULL OR lease_expires_at <= now())
- RETURNING id, status, attempts"""
-_BY_JOB = "SELECT id, status, attempts, lease_expires_at FROM @runs WHERE job_name = $1"
+ AND (status <> 'running' OR lease_expires_at IS NULL OR lease_expires_at <= now())"""
+_RETURNING = " RETURNING id, status, attempts"
+_TAKE_OVER = _TAKE_OVER_WHERE + _RETURNING
+# A retry's pod: only the latest retry Job of this alert's run (alert_core.db.retry).
+_TAKE_OVER_RETRY = _TAKE_OVER_WHERE + " AND retry_job_name = $5 AND alert_id = $6" + _RETURNING
+_BY_JOB = """SELECT id, status, attempts, lease_expires_at, retry_job_name, alert_id
+ FROM @runs WHERE job_name = $1"""
 _LOCK = "SELECT status FROM @runs WHERE id = $1 FOR UPDATE"
 _SLOT_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 _SLOT_SUCCESS = """SELECT job_name FROM @runs WHERE alert_id = $1 AND local_slot = $2
@@ -147,8 +156,32 @@ async def claim_run(
             return Claim(row["id"], row["status"], row["attempts"], claimed=True)
         other = await conn.fetchrow(_sql(_BY_JOB, schema), key.job_name)
     assert other is not None  # inserted or present above, and we never delete rows
-    return Claim(other["id"], other["status"], other["attempts"], claimed=False,
-                 lease_expires_at=other["lease_expires_at"])
+    return _unclaimed(other)
+
+
+def _unclaimed(row: asyncpg.Record) -> Claim:
+    return Claim(row["id"], row["status"], row["attempts"], claimed=False,
+                 lease_expires_at=row["lease_expires_at"], retry_job_name=row["retry_job_name"])
+
+
+async def claim_retry_run(
+    conn: asyncpg.Connection, schema: str, key: RunKey, retry_job_name: str,
+    lease_seconds: float | None = None,
+) -> Claim | None:
+    """A retry Job's pod claims the retried run's existing row (``key.job_name``), as
+    :func:`claim_run` takes one over, if the row is reserved for ``retry_job_name``; None when
+    there is no such run of this alert. Unclaimed, ``retry_job_name`` of the Claim says whether
+    a newer retry has superseded this one."""
+    row = await conn.fetchrow(
+        _sql(_TAKE_OVER_RETRY, schema), key.job_name, key.pod_name, key.client_id,
+        lease_seconds, retry_job_name, key.alert_id,
+    )
+    if row is not None:
+        return Claim(row["id"], row["status"], row["attempts"], claimed=True)
+    other = await conn.fetchrow(_sql(_BY_JOB, schema), key.job_name)
+    if other is None or other["alert_id"] != key.alert_id:
+        return None
+    return _unclaimed(other)
 
 
 async def lock_run(conn: asyncpg.Connection, schema: str, run_id: uuid.UUID) -> str:

@@ -77,6 +77,8 @@ class StateTables:
             Column("triggered_by", UUID(as_uuid=True)),
             Column("created_at", DateTime(timezone=True)),
             Column("lease_expires_at", DateTime(timezone=True)),
+            Column("retry_job_name", String(63)),
+            Column("retry_requested_at", DateTime(timezone=True)),
         )
         self.pauses = Table(
             "alert_pauses",
