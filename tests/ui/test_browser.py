@@ -232,6 +232,20 @@ def test_actions_need_the_token_and_are_recorded(
     assert audit.count("alice") == 4
     assert len(_events(ui_emulator, "SyncRequested")) == 1
 
+    # Retry the failed run in place (alert_core.db.retry, as alertctl retry does).
+    browser.get(base_url + f"/alerts/{fleet.berlin}")
+    button = browser.find_element(By.CSS_SELECTOR, "button.retry")
+    run_id = str(button.get_attribute("data-run"))
+    button.click()
+    notice = _text(browser, "notice")
+    assert notice.startswith("retrying the run as Job ")
+    retry_job = ui_emulator.objects(JOBS)[notice.rsplit(" ", 1)[1]]
+    [runner] = retry_job["spec"]["template"]["spec"]["containers"]
+    assert runner["args"][-2:] == ["--retry-of", f"{cronjob_name(fleet.berlin)}-29000000"]
+    assert len(_events(ui_emulator, "RetryRequested")) == 1
+    # A second retry while the first is pending is refused, and says why.
+    assert _post(base_url + f"/runs/{run_id}/retry", {"Authorization": f"Bearer {TOKEN}"}) == 409
+
     # A script: the bearer token, no cookie, no CSRF token.
     assert _post(base_url + f"/alerts/{target}/pause", {"Authorization": f"Bearer {TOKEN}"}) == 303
     assert Database(ui_database).execute(

@@ -20,8 +20,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alert_core.db import pauses
+from alert_core.db.retry import NotRetryableError, RetryTarget, claim_retry, release_retry
 from alert_operator.kube import ApiError
 from alert_operator.manual_job import ManualJobError, job_from_cronjob, manual_job_name
+from alert_operator.retry_job import retry_job_from_cronjob
 from alert_operator.ui.app import PREFIX, AuditEntry, UiContext
 from alert_operator.ui.auth import Auth, set_cookie
 from alert_operator.ui.queries import ReadError, in_connection, one_line
@@ -50,6 +52,7 @@ class Actions:
         app.router.add_post("/alerts/{alert_id}/pause", self.pause)
         app.router.add_post("/alerts/{alert_id}/resume", self.resume)
         app.router.add_post("/alerts/{alert_id}/run-now", self.run_now)
+        app.router.add_post("/runs/{run_id}/retry", self.retry)
 
     # --- signing in ---------------------------------------------------------------------
     async def login_page(self, request: web.Request) -> web.Response:
@@ -143,6 +146,56 @@ class Actions:
         await self._record(who, f"started a manual run of alert {alert_id} (Job {job_name})",
                            name, alert_id, "ManualRun")
         raise self._done(alert_id, f"started Job {job_name}")
+
+    async def retry(self, request: web.Request) -> web.StreamResponse:
+        """Re-run a failed run in place (alertctl retry's mechanism: alert_core.db.retry)."""
+        who = await self.auth.actor(request)
+        try:
+            run_id = uuid.UUID(request.match_info["run_id"])
+        except ValueError:
+            raise web.HTTPNotFound(text="no such run: not a UUID\n") from None
+        api = self.ui.parts.api
+        if not isinstance(api, JobStarter):
+            raise web.HTTPServiceUnavailable(text="not connected to the cluster (yet)\n")
+
+        async def reserve(conn: AsyncConnection) -> RetryTarget:
+            target = await claim_retry(conn, self.ui.settings, run_id)
+            await conn.commit()  # reserved before the Job exists
+            return target
+
+        try:
+            target = await in_connection(self.ui.engine(), reserve)
+        except NotRetryableError as error:
+            raise web.HTTPConflict(text=f"{error}\n") from None
+        except ReadError as error:
+            raise web.HTTPServiceUnavailable(text=f"{error}\n") from None
+        try:
+            await self._create_retry_job(api, target)
+        except (ApiError, ManualJobError) as error:
+            await self._release(target)
+            raise web.HTTPBadGateway(text=f"cannot start the retry: {one_line(error)}\n") from None
+        await self._record(who, f"retried run {run_id} of alert {target.alert_id} "
+                                f"(Job {target.retry_job_name})", target.cronjob,
+                           target.alert_id, "RetryRequested")
+        raise self._done(target.alert_id, f"retrying the run as Job {target.retry_job_name}")
+
+    async def _create_retry_job(self, api: JobStarter, target: RetryTarget) -> None:
+        namespace = self.ui.settings.namespace
+        cronjob = await api.get_cronjob(namespace, target.cronjob)
+        if cronjob is None:
+            raise ManualJobError(f"the cluster has no CronJob {target.cronjob}")
+        await api.create_job(namespace, retry_job_from_cronjob(
+            cronjob, target.retry_job_name, target))
+
+    async def _release(self, target: RetryTarget) -> None:
+        async def work(conn: AsyncConnection) -> None:
+            await release_retry(conn, self.ui.settings, target)
+            await conn.commit()
+
+        try:
+            await in_connection(self.ui.engine(), work)
+        except ReadError as error:  # the reservation then lapses after the Job's deadline
+            log.warning("ui: cannot release the retry of run %s: %s", target.run_id, error)
 
     async def sync(self, request: web.Request) -> web.StreamResponse:
         who = await self.auth.actor(request)
