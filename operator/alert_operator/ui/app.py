@@ -26,7 +26,8 @@ from alert_core.settings import Settings
 from alert_operator.events import EventRecorder
 from alert_operator.reconciler import Reconciler
 from alert_operator.state import OperatorState
-from alert_operator.ui.catalog import NextRuns
+from alert_operator.ui.catalog import NextRuns, ViewCache
+from alert_operator.ui.timeline import ChartCache
 
 PREFIX = "/ui"
 AUDIT_SIZE = 200
@@ -105,6 +106,8 @@ class UiContext:
     parts: OperatorParts = field(default_factory=NoParts)
     templates: jinja2.Environment = field(default_factory=template_environment)
     next_runs: NextRuns = field(default_factory=NextRuns)
+    views: ViewCache = field(default_factory=ViewCache)
+    charts: ChartCache = field(default_factory=ChartCache)
     audit: deque[AuditEntry] = field(default_factory=lambda: deque(maxlen=AUDIT_SIZE))
     # The signed-in session of a request (alert_operator.ui.auth), when actions are on.
     session_of: Callable[[web.Request], object] = lambda _request: None

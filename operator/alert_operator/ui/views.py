@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from alert_operator.ui.catalog import (
     STATES,
     QueryError,
     count,
+    fill_next_runs,
     outcome_of,
     paginate,
     parse_query,
@@ -36,7 +38,7 @@ from alert_operator.ui.queries import (
     read_one_view,
     read_views,
 )
-from alert_operator.ui.timeline import SPANS, build_chart
+from alert_operator.ui.timeline import SPANS
 
 FIRE_TIMES = 10
 MAX_STORED = 20_000
@@ -95,7 +97,7 @@ class Pages:
         status, problems = health(ui.state, ui.settings, now)
         counts, error = None, None
         try:
-            views = await read_views(ui.engine(), ui.settings, ui.state, now, ui.next_runs)
+            views = await read_views(ui.engine(), ui.settings, ui.state, ui.views)
             runs = await read_last_runs(ui.engine(), ui.settings, None)
             counts = count(views, runs)
         except ReadError as failure:
@@ -115,10 +117,12 @@ class Pages:
         except QueryError as error:
             raise web.HTTPBadRequest(text=f"{error}\n") from None
         try:
-            views = await read_views(ui.engine(), ui.settings, ui.state, now, ui.next_runs)
+            views = await read_views(ui.engine(), ui.settings, ui.state, ui.views)
             all_runs = (await read_last_runs(ui.engine(), ui.settings, None)
                         if query.needs_all_runs else None)
-            page = paginate(select(views, query, all_runs), query.page)
+            chosen = await asyncio.to_thread(select, views, query, all_runs, now, ui.next_runs)
+            page = paginate(chosen, query.page)
+            fill_next_runs(page.items, now, ui.next_runs)
             runs = all_runs if all_runs is not None else await read_last_runs(
                 ui.engine(), ui.settings, [view.id for view in page.items])
         except ReadError as error:
@@ -169,14 +173,15 @@ class Pages:
         if span not in SPANS:
             raise web.HTTPBadRequest(text=f"span: must be one of {', '.join(SPANS)}\n")
         try:
-            views = await read_views(ui.engine(), ui.settings, ui.state, now, ui.next_runs)
+            views = await read_views(ui.engine(), ui.settings, ui.state, ui.views)
         except ReadError as error:
             return ui.render(request, "error.html", status=503, title="Timeline",
                              error=str(error))
         active = [(view.id, view.frequency) for view in views
                   if view.state == "active" and view.frequency is not None]
-        chart = build_chart(active, now, span, ui.settings.schedule_spread_minutes,
-                            ui.settings.ui_prompt_starts_per_minute)
+        chart = await asyncio.to_thread(ui.charts.chart, active, now, span,
+                                        ui.settings.schedule_spread_minutes,
+                                        ui.settings.ui_prompt_starts_per_minute)
         return ui.render(request, "timeline.html", chart=chart, spans=list(SPANS),
                          alerts=len(active), end=chart.start + timedelta(
                              minutes=SPANS[span][0]), **self._helpers(now))
