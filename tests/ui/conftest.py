@@ -8,7 +8,6 @@ Screenshots go to ``.artifacts/ui/`` (gitignored).
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import uuid
@@ -24,7 +23,15 @@ from selenium.webdriver.chrome.service import Service
 from alert_core.cronjob import cronjob_name
 from alert_core.settings import Settings
 from tests.conftest import MIGRATED_TEMPLATE, _fresh_database
-from tests.operator.conftest import NAMESPACE, Database, Emulator, OperatorProcess, free_port
+from tests.operator.conftest import (
+    NAMESPACE,
+    Database,
+    Emulator,
+    OperatorProcess,
+    free_port,
+    started_emulator,
+    write_kubeconfig,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".artifacts" / "ui"
@@ -80,12 +87,8 @@ def ui_database(pg_server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def ui_emulator() -> Iterator[Emulator]:
-    emulator = Emulator()
-    emulator.start()
-    try:
+    with started_emulator() as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture(scope="module")
@@ -107,14 +110,8 @@ def ui_operator(
     ui_emulator: Emulator, ui_database: str, fleet: Fleet, tokens_dir: Path
 ) -> Iterator[OperatorProcess]:
     """The real operator with the UI's actions on (read-only mode: tests/ui/test_readonly.py)."""
-    kubeconfig = Path(tempfile.mkdtemp(prefix="alert-ui-kube-")) / "kubeconfig.json"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": "emulator",
-        "clusters": [{"name": "emulator", "cluster": {"server": ui_emulator.url}}],
-        "users": [{"name": "tester", "user": {"token": "test-token"}}],
-        "contexts": [{"name": "emulator", "context": {
-            "cluster": "emulator", "user": "tester", "namespace": NAMESPACE}}],
-    }))
+    kubeconfig = write_kubeconfig(
+        Path(tempfile.mkdtemp(prefix="alert-ui-kube-")) / "kubeconfig.json", ui_emulator)
     settings = Settings(
         database_url=ui_database, namespace=NAMESPACE, resync_interval_seconds=60,
         liveness_port=free_port(), status_port=free_port(), log_format="text",

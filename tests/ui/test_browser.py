@@ -194,8 +194,10 @@ def test_actions_need_the_token_and_are_recorded(
     assert _text(browser, "signed-in") == "alice"
     cookie = browser.get_cookie("alert_ui_session")
     assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    # A session without its form's CSRF token is refused.
+    # A session without its form's CSRF token is refused, and so is a post from another site.
     assert _post(pause_url, {"Cookie": f"alert_ui_session={cookie['value']}"}) == 403
+    assert _post(pause_url, {"Authorization": f"Bearer {TOKEN}",
+                             "Origin": "https://evil.example"}) == 403
 
     browser.get(base_url + f"/alerts/{target}")
     browser.find_element(By.ID, "pause-reason").send_keys("maintenance")

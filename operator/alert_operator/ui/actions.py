@@ -25,7 +25,7 @@ from alert_operator.kube import ApiError
 from alert_operator.manual_job import ManualJobError, job_from_cronjob, manual_job_name
 from alert_operator.retry_job import retry_job_from_cronjob
 from alert_operator.ui.app import PREFIX, AuditEntry, UiContext
-from alert_operator.ui.auth import Auth, set_cookie
+from alert_operator.ui.auth import Auth, check_origin, set_cookie
 from alert_operator.ui.queries import ReadError, in_connection, one_line
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class Actions:
         return self.ui.render(request, "login.html", failed=False)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
+        check_origin(request)
         form = await request.post()
         signed = self.auth.sign_in(str(form.get("token") or "").strip())
         if signed is None:
