@@ -193,6 +193,7 @@ class StatusServer:
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
         if self._settings.ui_enabled:  # the web UI at /ui/ (alert_operator.ui)
+            # Imported here: the UI's pages import this module (health, for the overview).
             from alert_operator.ui.server import mount, ui_application
 
             mount(app, ui_application(self._settings, self._state, lambda: self.engine,

@@ -4,6 +4,7 @@ Events), each with a time limit and a one-line reason when it cannot be read."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -126,6 +127,27 @@ class ClusterView:
     error: str | None
 
 
+_USERINFO = re.compile(r"(://)[^/@\s]+@")
+_SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|KEY|DSN|DATABASE_URL", re.IGNORECASE)
+
+
+def hide_secrets(cronjob: dict[str, Any]) -> None:
+    """Mask what the CronJob's pods get as literal values and could be a credential: a value
+    whose name says so, and the user:password of any URL. (Ours come from Secrets; a hand-made
+    ``extraEnv`` or an executor URL may not.)"""
+    pod = ((((cronjob.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {})
+           .get("template") or {}).get("spec") or {}
+    for container in [*(pod.get("containers") or []), *(pod.get("initContainers") or [])]:
+        for variable in container.get("env") or []:
+            value = variable.get("value")
+            if not isinstance(value, str):
+                continue
+            if _SECRET_NAME.search(str(variable.get("name", ""))):
+                variable["value"] = "(hidden)"
+            else:
+                variable["value"] = _USERINFO.sub(r"\1(hidden)@", value)
+
+
 def _event_time(event: dict[str, Any]) -> str:
     return str(event.get("lastTimestamp") or event.get("eventTime")
                or (event.get("metadata") or {}).get("creationTimestamp") or "")
@@ -142,5 +164,6 @@ async def read_cluster(api: object, settings: Settings, name: str) -> ClusterVie
         return ClusterView(None, [], f"cluster: {one_line(error)}")
     if cronjob is not None:
         (cronjob.get("metadata") or {}).pop("managedFields", None)
+        hide_secrets(cronjob)
     events.sort(key=_event_time, reverse=True)
     return ClusterView(cronjob, events[:EVENTS_LIMIT], None)

@@ -1,5 +1,5 @@
 """The timeline's counts against the reference cron walk, across daylight-saving changes; the
-fire times' DST marks; the catalog's search and pages (pure: no I/O)."""
+fire times' DST marks; the catalog's search and pages; hidden credentials (pure: no I/O)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from alert_core.dst import dst_marks
 from alert_core.frequency import next_fire_times, parse_frequency, zone
 from alert_core.schedule import parse_cron
 from alert_operator.ui.catalog import PAGE_SIZE, AlertView, ListQuery, NextRuns, paginate, select
+from alert_operator.ui.queries import hide_secrets
 from alert_operator.ui.timeline import build_chart, due_per_minute
 
 SCHEDULES = Counter({
@@ -88,3 +89,17 @@ def test_search_by_name_id_and_client_and_pages() -> None:
     assert (page.number, page.pages, page.total) == (200, 200, 10_000)
     assert page.items[-1].name == "Report 9999" and len(page.items) == PAGE_SIZE
     assert paginate([], 3).items == [] and paginate([], 3).pages == 1
+
+
+def test_literal_credentials_in_a_cronjob_are_hidden() -> None:
+    cronjob = {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{
+        "name": "runner", "env": [
+            {"name": "ALERT_HTTP_URL", "value": "https://bot:hunter2@hooks.example/x"},
+            {"name": "API_TOKEN", "value": "abc"},
+            {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}},
+            {"name": "TZ", "value": "UTC"},
+        ]}]}}}}}}
+    hide_secrets(cronjob)
+    env = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [variable.get("value") for variable in env] == [
+        "https://(hidden)@hooks.example/x", "(hidden)", None, "UTC"]
