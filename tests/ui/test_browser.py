@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from alert_core.cronjob import cronjob_name
 from alert_core.printable import visible
@@ -31,6 +32,13 @@ from tests.ui.conftest import (
 )
 
 pytestmark = pytest.mark.usefixtures("ui_operator")
+
+
+def _follow(browser: webdriver.Chrome, by: str, selector: str) -> None:
+    """Click a link or a submit button and wait until the next page has replaced this one."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(by, selector).click()
+    WebDriverWait(browser, 20).until(staleness_of(page))
 
 
 def _text(browser: webdriver.Chrome, element_id: str) -> str:
@@ -74,7 +82,7 @@ def test_search_filter_sort_and_one_alert(
     assert _text(browser, "summary") == "9 alerts"
     box = browser.find_element(By.ID, "q")
     box.send_keys("BERLIN")
-    browser.find_element(By.ID, "search-button").click()
+    _follow(browser, By.ID, "search-button")
     assert _text(browser, "summary") == "1 alert"
     rows = browser.find_elements(By.CSS_SELECTOR, "tr.alert-row")
     assert [row.get_attribute("data-id") for row in rows] == [str(fleet.berlin)]
@@ -85,7 +93,7 @@ def test_search_filter_sort_and_one_alert(
     browser.get(base_url + "/alerts")
     Select(browser.find_element(By.ID, "state")).select_by_value("active")
     Select(browser.find_element(By.ID, "sort")).select_by_value("next")
-    browser.find_element(By.ID, "search-button").click()
+    _follow(browser, By.ID, "search-button")
     nexts = [row.get_attribute("data-next")
              for row in browser.find_elements(By.CSS_SELECTOR, "tr.alert-row")]
     assert len(nexts) == 7 and all(nexts)
@@ -94,7 +102,7 @@ def test_search_filter_sort_and_one_alert(
     screenshot(browser, "alerts")
 
     browser.get(base_url + "/alerts?q=berlin")
-    browser.find_element(By.CSS_SELECTOR, "td.name a").click()
+    _follow(browser, By.CSS_SELECTOR, "td.name a")
     assert _text(browser, "alert-name") == "berlin monthly"
     fire_rows = browser.find_elements(By.CSS_SELECTOR, "#fire-times tr")[1:]
     assert len(fire_rows) == 10
@@ -148,7 +156,7 @@ def test_timeline_bars_mark_the_pile_up(
     assert "ALERT_SCHEDULE_SPREAD_MINUTES=10" in _text(browser, "compare-label")
     screenshot(browser, "timeline")
     _no_injection(browser)
-    browser.find_element(By.ID, "span-week").click()
+    _follow(browser, By.ID, "span-week")
     week = browser.find_elements(By.CSS_SELECTOR, "rect.bar.pileup")
     assert len(week) == 7  # 09:00 on each of the next seven days
     assert {bar.get_attribute("data-runs") for bar in week} == {str(PILE_UP)}
@@ -186,11 +194,11 @@ def test_actions_need_the_token_and_are_recorded(
     assert browser.find_elements(By.ID, "pause") == []
     browser.get(base_url + "/login")
     browser.find_element(By.ID, "token").send_keys("wrong")
-    browser.find_element(By.ID, "login-button").click()
+    _follow(browser, By.ID, "login-button")
     assert "not known" in _text(browser, "login-failed")
 
     browser.find_element(By.ID, "token").send_keys(TOKEN)
-    browser.find_element(By.ID, "login-button").click()
+    _follow(browser, By.ID, "login-button")
     assert _text(browser, "signed-in") == "alice"
     cookie = browser.get_cookie("alert_ui_session")
     assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -201,7 +209,7 @@ def test_actions_need_the_token_and_are_recorded(
 
     browser.get(base_url + f"/alerts/{target}")
     browser.find_element(By.ID, "pause-reason").send_keys("maintenance")
-    browser.find_element(By.ID, "pause").click()
+    _follow(browser, By.ID, "pause")
     assert _text(browser, "notice") == "paused"
     assert _text(browser, "alert-state").startswith("paused (by ui:alice: maintenance)")
     name = cronjob_name(target)
@@ -213,19 +221,19 @@ def test_actions_need_the_token_and_are_recorded(
     assert "Paused" in _text(browser, "events")
     screenshot(browser, "alert-paused")
 
-    browser.find_element(By.ID, "resume").click()
+    _follow(browser, By.ID, "resume")
     assert _text(browser, "alert-state") == "active"
     wait_for(lambda: not ui_emulator.cronjobs()[name]["spec"].get("suspend"),
              what="the CronJob resumed")
 
-    browser.find_element(By.ID, "run-now").click()
+    _follow(browser, By.ID, "run-now")
     assert _text(browser, "notice").startswith(f"started Job {name}-manual-")
     jobs = [job for job in ui_emulator.objects(JOBS) if job.startswith(f"{name}-manual-")]
     assert len(jobs) == 1
 
     syncs = ui_operator.state.full_syncs
     browser.get(base_url + "/")
-    browser.find_element(By.ID, "sync").click()
+    _follow(browser, By.ID, "sync")
     assert _text(browser, "notice") == "full sync requested"
     wait_for(lambda: ui_operator.state.full_syncs > syncs, what="the requested sync")
     audit = _text(browser, "audit")
@@ -238,7 +246,7 @@ def test_actions_need_the_token_and_are_recorded(
     browser.get(base_url + f"/alerts/{fleet.berlin}")
     button = browser.find_element(By.CSS_SELECTOR, "button.retry")
     run_id = str(button.get_attribute("data-run"))
-    button.click()
+    _follow(browser, By.CSS_SELECTOR, "button.retry")
     notice = _text(browser, "notice")
     assert notice.startswith("retrying the run as Job ")
     retry_job = ui_emulator.objects(JOBS)[notice.rsplit(" ", 1)[1]]
