@@ -137,6 +137,3 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 def static_folder() -> Path:
     return Path(str(resources.files("alert_operator.ui") / "static"))
 
-
-def format_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M %Z") -> str:
-    return "-" if moment is None else moment.strftime(pattern)

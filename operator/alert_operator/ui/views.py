@@ -104,7 +104,7 @@ class Pages:
             error = str(failure)
         changefeed = REGISTRY.get_sample_value("alert_operator_changefeed_connected")
         return ui.render(
-            request, "overview.html", status=200, health=status, problems=problems,
+            request, "overview.html", health=status, problems=problems,
             counts=counts, error=error, state=ui.state,
             changefeed=None if changefeed is None else bool(changefeed),
             dry_run=ui.state.dry_run or ui.settings.dry_run,
