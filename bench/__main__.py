@@ -1,6 +1,6 @@
 """``make bench`` / ``python -m bench``: run the benchmarks, write results, regenerate the table.
 
-    python -m bench [--quick] [--only herd,runner,cold_sync,resync,memory,latency]
+    python -m bench [--quick] [--only herd,runner,cold_sync,resync,memory,latency,ui]
 
 Environment: BENCH_QUICK=1 (same as --quick), BENCH_ONLY, BENCH_N (one size for all),
 BENCH_DATABASE_URL (an existing server's maintenance database instead of a throwaway one).
@@ -27,8 +27,9 @@ from bench.suite_latency import change_latency
 from bench.suite_memory import operator_memory
 from bench.suite_runner import runner
 from bench.suite_sync import cold_sync, resync
+from bench.suite_ui import ui_pages
 
-ALL = ("herd", "runner", "cold_sync", "resync", "memory", "latency")
+ALL = ("herd", "runner", "cold_sync", "resync", "memory", "latency", "ui")
 
 
 async def herd_result(ctx: Context) -> Result:
@@ -64,6 +65,8 @@ def _steps(ctx: Context, only: set[str]) -> list[Step]:
         steps.append(("memory", lambda: operator_memory(ctx)))
     if "latency" in only:
         steps.append(("latency", lambda: change_latency(ctx)))
+    if "ui" in only:  # the web UI's pages (bench/suite_ui.py)
+        steps.append(("ui", lambda: ui_pages(ctx, sizes.resync)))
     return steps
 
 

@@ -41,3 +41,17 @@ if ! command -v promtool >/dev/null 2>&1; then
     exit 1
   fi
 fi
+
+# The web UI's browser tests (tests/ui): Debian's Chromium and its WebDriver (selenium drives it).
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Chromium for the browser tests (apt-get install chromium chromium-driver)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium chromium-driver >/dev/null
+  else
+    echo "error: chromium and chromedriver not found; install Debian's 'chromium' and" \
+         "'chromium-driver' packages (the browser tests in tests/ui need them)" >&2
+    exit 1
+  fi
+fi

@@ -80,6 +80,19 @@ class CronSchedule:
         """The first fire time strictly after ``after``, or None when none within five years."""
         return _next(self, after.astimezone(tz), tz)
 
+    def matches(self, local: datetime) -> bool:
+        """Whether the wall-clock minute ``local`` (in the schedule's zone) is a fire time. A
+        walk over the minutes of a window in absolute time, each seen on the zone's clock,
+        fires as :meth:`next_after` does: a skipped local time never, a repeated one twice."""
+        return bool((1 << local.minute) & self.minute and (1 << local.hour) & self.hour
+                    and (1 << local.month) & self.month and _day_matches(self, local))
+
+    def times_of_day(self) -> list[tuple[int, int]]:
+        """Every (hour, minute) the schedule may fire at."""
+        minutes = [minute for minute in range(60) if (1 << minute) & self.minute]
+        return [(hour, minute) for hour in range(24) if (1 << hour) & self.hour
+                for minute in minutes]
+
 
 def go_fields(expression: str) -> list[str]:
     """Go's ``strings.Fields``: the whitespace-separated fields, none empty."""

@@ -92,6 +92,17 @@ class Settings(BaseSettings):
     status_port: Annotated[int, Field(ge=1, le=65535)] = 9090
     max_sync_age_seconds: Annotated[float, Field(gt=0)] = 900.0
 
+    # --- web UI (alert_operator.ui, at /ui/ on the status port) -----------------------------
+    ui_enabled: bool = True
+    # Pause, resume, run-now and sync from the page: off unless enabled, and then only with a
+    # bearer token from ui_tokens_dir (a mounted Secret: one file per token, named after its
+    # holder, who is recorded with every action).
+    ui_actions_enabled: bool = False
+    ui_tokens_dir: str | None = None
+    # Runs in one minute beyond which the CronJob controller falls behind (BENCHMARKS.md:
+    # ~10 runs a second at its default 20 QPS): the timeline marks such minutes.
+    ui_prompt_starts_per_minute: Annotated[int, Field(ge=1)] = 600
+
     # --- logging ----------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"

@@ -36,16 +36,6 @@ class CtlKubeApi(HttpKubeApi):
     def _allows(self, group: str, resource: str, verb: str) -> bool:
         return allowed(group, resource, verb) or verb in EXTRA_RULES.get((group, resource), ())
 
-    @staticmethod
-    def _jobs(namespace: str, name: str = "") -> str:
-        path = f"/apis/batch/v1/namespaces/{quote(namespace)}/jobs"
-        return f"{path}/{quote(name)}" if name else path
-
-    async def create_job(self, namespace: str, body: Body) -> Body:
-        return await self._request(
-            ("batch", "jobs", "create"), "POST", self._jobs(namespace), body=body
-        )
-
     async def list_job_pods(self, namespace: str, job_name: str) -> list[Body]:
         page = await self._request(
             ("", "pods", "list"), "GET", f"/api/v1/namespaces/{quote(namespace)}/pods",

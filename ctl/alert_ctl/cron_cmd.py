@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
+from alert_core.describe import describe_cron
 from alert_core.frequency import AnyFrequency, FrequencyError, now_utc, parse_frequency
 from alert_ctl.common import EXIT_USAGE, fail
-from alert_ctl.describe import describe_cron
 from alert_ctl.fire_times import FireTime, explain_fire_times
 from alert_ctl.formatting import (
     Format,

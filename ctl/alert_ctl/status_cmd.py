@@ -21,6 +21,7 @@ from alert_core.cronjob import cronjob_name
 from alert_core.db.alerts import AlertRow, load_alerts
 from alert_core.db.history import RunRecord, last_runs
 from alert_core.db.pauses import GLOBAL_PAUSE_UUID, PauseRecord, Pauses, load_pause_records
+from alert_core.describe import describe_cron
 from alert_core.frequency import next_fire_times, now_utc
 from alert_core.settings import Settings
 from alert_core.spread import spread_frequency
@@ -34,7 +35,6 @@ from alert_ctl.common import (
     settings_from,
 )
 from alert_ctl.dbaccess import UnknownAlertsError, parse_alert_id, with_connection
-from alert_ctl.describe import describe_cron
 from alert_ctl.formatting import (
     Format,
     FormatOption,

@@ -142,6 +142,25 @@ class EventRecorder:
         suppressed, first = (held.suppressed, held.first_suppressed_at) if held else (0, None)
         self._remember(key, now)
         body = self._body(cronjob_name, alert_id, type_, reason, message, suppressed, first)
+        await self._post(body, cronjob_name, alert_id)
+
+    async def record_action(
+        self, cronjob_name: str | None, alert_id: uuid.UUID | None, reason: str, message: str
+    ) -> None:
+        """A person's action (the web UI's pause, run-now...): posted at once, never held back
+        by the per-object window (an audit trail must not lose the second of two pauses).
+        ``cronjob_name`` None: an action on every alert, posted about the namespace."""
+        body = self._body(cronjob_name or self._settings.namespace, alert_id, "Normal", reason,
+                          message, 0, None)
+        if cronjob_name is None:
+            body["involvedObject"] = {"apiVersion": "v1", "kind": "Namespace",
+                                      "name": self._settings.namespace}
+        await self._post(body, cronjob_name or f"namespace/{self._settings.namespace}", alert_id)
+
+    async def _post(
+        self, body: dict[str, Any], cronjob_name: str, alert_id: uuid.UUID | None
+    ) -> None:
+        type_, reason = body["type"], body["reason"]
         if self._settings.dry_run:
             EVENTS.labels(result="dry_run").inc()
             log.info("dry-run: would post %s Event %s on cronjob/%s: %s",

@@ -82,7 +82,8 @@ class Runtime:
     async def start_status(self) -> None:
         """/status, /metrics: the server opens its own engine when ours does not exist yet."""
         self.status_server = status.StatusServer(self.settings, self.state, self.engine,
-                                                 liveness_port=self.settings.liveness_port)
+                                                 liveness_port=self.settings.liveness_port,
+                                                 ui_parts=self)
         await self.status_server.start()
 
     async def _on_change(self, alert_id: uuid.UUID | None) -> None:
@@ -169,7 +170,8 @@ async def on_login(memo: Any, **_: Any) -> Any:
     except LoginFailure as error:
         raise kopf.TemporaryError(f"cannot log in: {error}", delay=RETRY_LOGIN_SECONDS) from None
     if runtime.api is None:
-        runtime.start(HttpKubeApi(connection, relogin=runtime.kube_login.login))
+        runtime.start(HttpKubeApi(connection, relogin=runtime.kube_login.login,
+                                  ui_actions=runtime.settings.ui_actions_enabled))
     elif isinstance(runtime.api, HttpKubeApi):  # a re-login: rotated token or certificate
         runtime.api.update_credentials(connection)
     runtime.logged_in.set()

@@ -116,7 +116,11 @@ class HttpKubeApi:
     data/path, ``insecure``, client certificates and keys, bearer tokens and basic auth.
     """
 
-    def __init__(self, connection: Any, relogin: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self, connection: Any, relogin: Callable[[], Any] | None = None, *,
+        ui_actions: bool = False,
+    ) -> None:
+        self._ui_actions = ui_actions  # permissions.UI_ACTION_RULES too (the web UI's run-now)
         self.server = str(connection.server).rstrip("/")
         connector = aiohttp.TCPConnector(limit=64, ssl=connection.as_ssl_context())
         self._connection = connection
@@ -267,7 +271,28 @@ class HttpKubeApi:
             body=body,
         )
 
+    @staticmethod
+    def _jobs(namespace: str, name: str = "") -> str:
+        path = f"/apis/batch/v1/namespaces/{quote(namespace)}/jobs"
+        return f"{path}/{quote(name)}" if name else path
+
+    async def create_job(self, namespace: str, body: Body) -> Body:
+        """A manual run's Job (alertctl run-now; the web UI's run-now when its actions are on)."""
+        return await self._request(
+            ("batch", "jobs", "create"), "POST", self._jobs(namespace), body=body
+        )
+
+    async def list_events(self, namespace: str, object_name: str) -> list[Body]:
+        """The Events about one object (the field selector narrows it on a real server; the
+        name is checked again here)."""
+        page = await self._request(
+            ("", "events", "list"), "GET", f"/api/v1/namespaces/{quote(namespace)}/events",
+            params={"fieldSelector": f"involvedObject.name={object_name}", "limit": "500"},
+        )
+        return [item for item in page.get("items") or []
+                if (item.get("involvedObject") or {}).get("name") == object_name]
+
     def _allows(self, group: str, resource: str, verb: str) -> bool:
         """The operator's declared permissions; alertctl's client (alert_ctl.cluster) adds the
         few its users need (create a Job for ``alertctl run-now``)."""
-        return allowed(group, resource, verb)
+        return allowed(group, resource, verb, ui_actions=self._ui_actions)

@@ -12,10 +12,18 @@ from typing import Final
 OPERATOR_RULES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
     ("batch", "cronjobs"): ("get", "list", "watch", "create", "patch", "delete"),
     ("batch", "jobs"): ("get", "list", "watch"),
-    ("", "events"): ("create", "patch"),
+    ("", "events"): ("create", "patch", "list"),
     ("events.k8s.io", "events"): ("create", "patch"),
 }
 
 
-def allowed(group: str, resource: str, verb: str) -> bool:
+# Granted (chart value ``ui.actions.enabled``) only when the web UI's actions are on: run-now.
+UI_ACTION_RULES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
+    ("batch", "jobs"): ("create",),
+}
+
+
+def allowed(group: str, resource: str, verb: str, *, ui_actions: bool = False) -> bool:
+    if ui_actions and verb in UI_ACTION_RULES.get((group, resource), ()):
+        return True
     return verb in OPERATOR_RULES.get((group, resource), ())

@@ -30,6 +30,7 @@ from alert_operator.metrics import REGISTRY
 from alert_operator.overdue import OVERDUE
 from alert_operator.runs_due import RUNS_DUE, cached_schedule
 from alert_operator.state import AlertState, OperatorState
+from alert_operator.ui.app import OperatorParts
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +175,10 @@ class StatusServer:
         host: str = HOST,
         port: int | None = None,
         liveness_port: int | None = None,
+        ui_parts: OperatorParts | None = None,
     ) -> None:
         self._settings = settings
+        self._ui_parts = ui_parts
         self._state = state
         self.engine = engine
         self._own_engine = False
@@ -196,6 +199,12 @@ class StatusServer:
         app.router.add_get("/status", self._status)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/healthz", self._healthz)
+        if self._settings.ui_enabled:  # the web UI at /ui/ (alert_operator.ui)
+            # Imported here: the UI's pages import this module (health, for the overview).
+            from alert_operator.ui.server import mount, ui_application
+
+            mount(app, ui_application(self._settings, self._state, lambda: self.engine,
+                                      self._ui_parts))
         return app
 
     async def start(self) -> None:

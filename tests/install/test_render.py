@@ -26,6 +26,7 @@ ONLY_WHEN_GIVEN = {"http_url", "http_token_secret_name"}
 # Prometheus Operator CRDs: no schema bundled with kubernetes-validate; checked by hand (here
 # and in test_monitoring.py).
 CRDS = {("monitoring.coreos.com/v1", kind) for kind in ("ServiceMonitor", "PrometheusRule")}
+ONLY_WITH_UI_ACTIONS = {"ui_tokens_dir"}
 
 
 def _kinds(chart: Rendered) -> set[str]:
@@ -119,10 +120,31 @@ def test_every_setting_is_a_value(rendered_sets: dict[str, Rendered]) -> None:
         env = literal_env(operator_container(chart))
         named = {key.removeprefix("ALERT_").lower() for key in env if key.startswith("ALERT_")}
         assert named <= fields, f"{name}: env without a setting: {sorted(named - fields)}"
-        expected = fields - set(NOT_FROM_VALUES) - ONLY_WHEN_GIVEN
+        expected = fields - set(NOT_FROM_VALUES) - ONLY_WHEN_GIVEN - ONLY_WITH_UI_ACTIONS
         assert expected <= named, f"{name}: settings without a value: {sorted(expected - named)}"
     custom = literal_env(operator_container(rendered_sets["custom-jobs"]))
     assert {f"ALERT_{field.upper()}" for field in ONLY_WHEN_GIVEN} <= set(custom)
+    with_ui = literal_env(operator_container(rendered_sets["web-ui"]))
+    assert {f"ALERT_{field.upper()}" for field in ONLY_WITH_UI_ACTIONS} <= set(with_ui)
+
+
+def test_web_ui_ingress_and_token_volume(rendered_sets: dict[str, Rendered]) -> None:
+    """The Ingress routes /ui only, to the status Service; the tokens are a read-only file mount."""
+    assert "Ingress" not in _kinds(rendered_sets["defaults"])
+    chart = rendered_sets["web-ui"]
+    ingress = chart.one("Ingress")
+    [rule] = ingress["spec"]["rules"]
+    [path] = rule["http"]["paths"]
+    assert rule["host"] == "alerts.example" and path["path"] == "/ui"
+    assert path["backend"]["service"] == {"name": chart.one("Service")["metadata"]["name"],
+                                          "port": {"name": "status"}}
+    pod = chart.one("Deployment")["spec"]["template"]["spec"]
+    [volume] = [v for v in pod["volumes"] if v["name"] == "ui-tokens"]
+    assert volume["secret"]["secretName"] == "alert-ui-tokens"
+    [mount] = [m for m in operator_container(chart)["volumeMounts"] if m["name"] == "ui-tokens"]
+    assert mount["readOnly"] is True
+    settings = operator_settings(chart)
+    assert settings.ui_actions_enabled and settings.ui_tokens_dir == mount["mountPath"]
 
 
 def test_defaults_give_the_settings_defaults(rendered_sets: dict[str, Rendered]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from alert_core.cronjob import desired_cronjob
-from alert_operator.permissions import OPERATOR_RULES
+from alert_operator.permissions import OPERATOR_RULES, UI_ACTION_RULES
 from devtools.chart import Rendered
 from tests.install.conftest import operator_settings, sample_alert
 from tests.install.kube_schemas import VERSIONS, schema_errors
@@ -170,6 +170,9 @@ def test_role_grants_exactly_the_operators_calls(rendered: Rendered) -> None:
             for resource in rule["resources"]:
                 granted.setdefault((group, resource), set()).update(rule["verbs"])
     wanted = {key: set(verbs) for key, verbs in OPERATOR_RULES.items()}
+    if operator_settings(rendered).ui_actions_enabled:  # run-now from the web UI
+        for key, verbs in UI_ACTION_RULES.items():
+            wanted.setdefault(key, set()).update(verbs)
     assert granted == wanted
     for rule in role["rules"]:
         for field in ("apiGroups", "resources", "verbs"):

@@ -59,6 +59,20 @@ VALUE_SETS: dict[str, dict[str, Any]] = {
             ],
         },
     },
+    "web-ui": {
+        "database": {"existingSecret": "app-database"},
+        "ui": {
+            "promptStartsPerMinute": 300,
+            "actions": {"enabled": True, "tokensSecret": "alert-ui-tokens"},
+            "ingress": {
+                "enabled": True,
+                "className": "nginx",
+                "host": "alerts.example",
+                "annotations": {"nginx.ingress.kubernetes.io/auth-type": "basic"},
+                "tls": [{"hosts": ["alerts.example"], "secretName": "alerts-example-tls"}],
+            },
+        },
+    },
     "no-trigger": {"database": {"url": DATABASE_URL}, "migration": {"installTrigger": False}},
     "custom-jobs": {
         "database": {"url": DATABASE_URL, "stateSchema": "alert_state"},

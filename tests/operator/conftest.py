@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -136,8 +137,8 @@ class Emulator(ThreadedApiServer):
         self.run(lambda: self.api.fail_next(method, *statuses))
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
+@contextmanager
+def started_emulator() -> Iterator[Emulator]:
     emu = Emulator()
     emu.start()
     try:
@@ -147,9 +148,21 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with started_emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
 def kubeconfig(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A kubeconfig whose current context is the emulator; the operator logs in with it."""
-    path = tmp_path / "kubeconfig.json"  # JSON is YAML
+    path = write_kubeconfig(tmp_path / "kubeconfig.json", emulator)
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    return path
+
+
+def write_kubeconfig(path: Path, emulator: Emulator) -> Path:
+    """Write a kubeconfig (JSON is YAML) whose current context is the emulator."""
     path.write_text(json.dumps({
         "apiVersion": "v1",
         "kind": "Config",
@@ -159,7 +172,6 @@ def kubeconfig(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         "contexts": [{"name": "emulator", "context": {
             "cluster": "emulator", "user": "tester", "namespace": NAMESPACE}}],
     }))
-    monkeypatch.setenv("KUBECONFIG", str(path))
     return path
 
 

@@ -1,4 +1,8 @@
-"""A cron expression in words (cron-descriptor), e.g. "At 10:00, only on Monday"."""
+"""A cron expression in words (cron-descriptor), e.g. "At 10:00, only on Monday".
+
+In the core (not alertctl) because alertctl status and the operator's web UI both describe
+schedules; it needs the `operator` extra's cron-descriptor, so the runner never imports it.
+"""
 
 from __future__ import annotations
 
