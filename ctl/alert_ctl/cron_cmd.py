@@ -1,5 +1,5 @@
 """``alertctl cron``: a frequency's cron expression, timezone, description and next fire times
-(DST marks: alert_ctl.fire_times)."""
+(DST marks: alert_core.fire_times)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from alert_core.describe import describe_cron
+from alert_core.fire_times import FireTime, explain_fire_times
 from alert_core.frequency import AnyFrequency, FrequencyError, now_utc, parse_frequency
 from alert_ctl.common import EXIT_USAGE, fail
-from alert_ctl.fire_times import FireTime, explain_fire_times
 from alert_ctl.formatting import (
     Format,
     FormatOption,

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alert_core.dst import dst_marks
-from alert_core.frequency import next_fire_times, parse_frequency, zone
+from alert_core.fire_times import explain_fire_times
+from alert_core.frequency import parse_frequency, zone
 from alert_core.schedule import parse_cron
 from alert_operator.ui.catalog import PAGE_SIZE, AlertView, ListQuery, NextRuns, paginate, select
 from alert_operator.ui.queries import hide_secrets
 from alert_operator.ui.timeline import build_chart, due_per_minute
+from alert_operator.ui.views import _dst_marks
 
 SCHEDULES = Counter({
     ("30 2 * * *", "Europe/Berlin"): 4,  # in the skipped hour in March, the repeated one in Oct
@@ -65,11 +66,23 @@ def test_chart_marks_minutes_over_the_threshold_and_compares_the_spread() -> Non
 def test_dst_marks_name_the_offset_change_and_the_repeated_hour() -> None:
     hourly = parse_frequency({"type": "cron", "expression": "30 * * * *",
                               "timezone": "Europe/Berlin"})
-    times = next_fire_times(hourly, datetime(2026, 10, 24, 23, 0, tzinfo=UTC), 4)
-    marks = dst_marks(times)
+    times = explain_fire_times(hourly, datetime(2026, 10, 24, 23, 0, tzinfo=UTC), 4)
+    marks = _dst_marks(times)
     assert marks[0] is None and marks[3] is None
-    assert marks[1] == "repeated hour: first time"
-    assert marks[2] == "offset changes UTC+02:00 → UTC+01:00; repeated hour: second time"
+    assert marks[1] is not None and marks[1].startswith("02:30 happens twice")
+    assert marks[1].endswith("the first run")
+    assert marks[2] is not None and "a second run" in marks[2]
+    assert marks[2].endswith("offset changes UTC+02:00 → UTC+01:00")
+
+
+def test_dst_marks_list_a_skipped_run() -> None:
+    daily = parse_frequency({"type": "daily", "time": "02:30", "timezone": "Europe/Berlin"})
+    times = explain_fire_times(daily, datetime(2027, 3, 27, 0, 0, tzinfo=UTC), 2)
+    assert [item.kind for item in times] == ["scheduled", "skipped", "scheduled"]
+    marks = _dst_marks(times)
+    assert marks[0] is None
+    assert marks[1] is not None and "does not exist that day" in marks[1]
+    assert marks[2] == "offset changes UTC+01:00 → UTC+02:00"
 
 
 def _view(name: str, client: uuid.UUID) -> AlertView:

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import yaml
 from aiohttp import web
 
-from alert_core.dst import dst_marks
-from alert_core.frequency import next_fire_times, zone
+from alert_core.fire_times import FireTime, explain_fire_times, offset_changes
+from alert_core.frequency import zone
 from alert_core.spread import spread_frequency
 from alert_operator.metrics import REGISTRY
 from alert_operator.status import health
@@ -68,6 +68,13 @@ def duration(started: datetime | None, finished: datetime | None) -> str:
         return f"{total:.1f}s"
     minutes, secs = divmod(int(total), 60)
     return f"{minutes}m{secs:02d}s"
+
+
+def _dst_marks(times: list[FireTime]) -> list[str | None]:
+    """What daylight saving does to each listed time (skipped, shifted, repeated, a new
+    UTC offset), or None."""
+    return ["; ".join(part for part in (item.reason, offset) if part) or None
+            for item, offset in zip(times, offset_changes(times), strict=True)]
 
 
 def in_zone(moment: datetime | None, zone_name: str | None) -> datetime | None:
@@ -153,16 +160,16 @@ class Pages:
             return ui.render(request, "error.html", status=503, title="Alert", error=str(error))
         if view is None:
             raise web.HTTPNotFound(text="no such alert\n")
-        times: list[datetime] = []
+        times: list[FireTime] = []
         if view.frequency is not None:
-            times = next_fire_times(spread_frequency(
+            times = explain_fire_times(spread_frequency(
                 view.frequency, view.id, ui.settings.schedule_spread_minutes), now, FIRE_TIMES)
         cluster = await read_cluster(ui.parts.api, ui.settings, view.cronjob_name)
         stored = ("" if view.stored is None
                   else json.dumps(view.stored, indent=2, ensure_ascii=True)[:MAX_STORED])
         return ui.render(
             request, "alert.html", view=view, history=history, stored=stored,
-            fire_times=list(zip(times, dst_marks(times), strict=True)), cluster=cluster,
+            fire_times=list(zip(times, _dst_marks(times), strict=True)), cluster=cluster,
             cronjob_yaml=None if cluster.cronjob is None else yaml.safe_dump(
                 cluster.cronjob, sort_keys=False, allow_unicode=False),
             **self._helpers(now))

@@ -127,3 +127,25 @@ def explain_fire_times(frequency: AnyFrequency, after: datetime, count: int) -> 
     # In wall-clock order; the two runs of a repeated time by their fold.
     return sorted(marked + _skipped(schedule, tz, fires, after),
                   key=lambda item: (item.local.replace(tzinfo=None), item.local.fold))
+
+
+def _utc_offset(moment: datetime) -> str:
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes >= 0 else '-'}{hours:02d}:{rest:02d}"
+
+
+def offset_changes(times: list[FireTime]) -> list[str | None]:
+    """For each listed time, the UTC-offset change since the previous time that fired, if
+    any: why 09:00 is 07:00 UTC one week and 08:00 the next."""
+    notes: list[str | None] = []
+    previous: datetime | None = None
+    for item in times:
+        note = None
+        if item.fires:
+            if previous is not None and previous.utcoffset() != item.local.utcoffset():
+                note = f"offset changes {_utc_offset(previous)} → {_utc_offset(item.local)}"
+            previous = item.local
+        notes.append(note)
+    return notes
