@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,37 +49,6 @@ RUN_FAILED_REASON = "RunFailed"
 MAX_ATTEMPTS = 2**31 - 1  # alert_runs.attempts is an integer column
 POD_COUNTS = ("active", "ready", "terminating", "succeeded", "failed")
 NO_POD = "no pod was ever created (the Job's FailedCreate events say why: kubectl describe job)"
-
-
-@dataclass(frozen=True)
-class FinishedJob:
-    """What a finished managed Job says about its run."""
-
-    key: str  # uid, else namespace/name: what makes a Job "already handled"
-    job_name: str
-    cronjob_name: str
-    cronjob_uid: str | None
-    alert_id: uuid.UUID
-    client_id: uuid.UUID | None
-    failed: bool
-    reason: str
-    message: str
-    attempts: int
-    started_at: datetime | None
-    finished_at: datetime | None
-    never_had_a_pod: bool = False  # failed before the Job controller could create any pod
-    retry_of: str | None = None  # a retry Job's (alertctl retry): the run's own Job name
-
-    def log_fields(self) -> LogFields:
-        return alert_fields(self.alert_id, self.client_id, self.cronjob_name,
-                            job_name=self.job_name, reason=self.reason)
-
-    @property
-    def error(self) -> str:
-        error = f"{self.reason}: {self.message}" if self.message else self.reason
-        if self.never_had_a_pod:
-            error += f"; {NO_POD}"
-        return clip_error(error)
 
 
 def _uuid(value: object) -> uuid.UUID | None:
@@ -147,6 +116,30 @@ class JobRef:
                             job_name=self.job_name, **more)
 
 
+@dataclass(frozen=True)
+class FinishedJob(JobRef):
+    """What a finished managed Job says about its run."""
+
+    failed: bool
+    reason: str
+    message: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    never_had_a_pod: bool = False  # failed before the Job controller could create any pod
+    retry_of: str | None = None  # a retry Job's (alertctl retry): the run's own Job name
+
+    def log_fields(self, **more: object) -> LogFields:
+        return super().log_fields(reason=self.reason, **more)
+
+    @property
+    def error(self) -> str:
+        error = f"{self.reason}: {self.message}" if self.message else self.reason
+        if self.never_had_a_pod:
+            error += f"; {NO_POD}"
+        return clip_error(error)
+
+
 def managed_job(job: Mapping[str, Any]) -> JobRef | None:
     """The managed Job ``job`` is, else None (not ours, or no usable alert id or name)."""
     metadata = _mapping(job, "metadata", "metadata")
@@ -187,12 +180,7 @@ def finished_job(job: Mapping[str, Any]) -> FinishedJob | None:
     metadata = _mapping(job, "metadata", "metadata")
     retry_of = _mapping(metadata, "annotations", "annotations").get(RETRY_OF_ANNOTATION)
     return FinishedJob(
-        key=ref.key,
-        job_name=ref.job_name,
-        cronjob_name=ref.cronjob_name,
-        cronjob_uid=ref.cronjob_uid,
-        alert_id=ref.alert_id,
-        client_id=ref.client_id,
+        **{field.name: getattr(ref, field.name) for field in fields(JobRef)},
         failed=failed,
         reason=str(ended.get("reason") or ("Failed" if failed else "Complete")),
         message=str(ended.get("message") or ""),
