@@ -1,7 +1,8 @@
 """The real ``alert-operator run`` as a child process, logged in to the emulator.
 
 Its stderr (JSON log lines) is read by a thread so that the benchmark can wait for "full sync"
-lines; its memory is read from /proc (VmRSS now, VmHWM the peak).
+lines; its memory is read from /proc (VmRSS now, VmHWM the peak), and so is its CPU time.
+``started_at`` is CLOCK_MONOTONIC just before the exec (the emulator stamps the same clock).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class OperatorProcess:
             "ALERT_LOG_LEVEL": "INFO",
         }
         command = [str(Path(sys.executable).with_name("alert-operator")), "run"]
+        self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -90,6 +92,30 @@ class OperatorProcess:
                     found[key] = int(line.split()[1]) / 1024
         return {"rss_mb": round(found.get("VmRSS", 0.0), 1),
                 "peak_rss_mb": round(found.get("VmHWM", 0.0), 1)}
+
+    def wait_until_idle(self, limit_seconds: float, window: float = 1.0,
+                        busy_cpu: float = 0.05) -> float:
+        """Wait until the process spends less than ``busy_cpu`` CPU seconds in ``window``
+        (its watch backlog handled); the monotonic time it went idle."""
+        deadline = time.monotonic() + limit_seconds
+        last = self.cpu_seconds()
+        while True:
+            time.sleep(window)
+            now = self.cpu_seconds()
+            if now - last < busy_cpu:
+                return time.monotonic() - window
+            if self.process.poll() is not None:
+                raise RuntimeError("alert-operator exited:\n" + "\n".join(self.lines[-20:]))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"alert-operator still busy after {limit_seconds}s")
+            last = now
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            # Fields after the command name (which may hold spaces): utime, stime are 14, 15.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.process.poll() is None:
