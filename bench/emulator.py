@@ -7,11 +7,11 @@ the way a real kube-apiserver does, so the writes counted here are the writes a 
 get), with kmock's per-request logs cleared (a benchmark sends tens of thousands).
 
 Side endpoints under ``/_bench/`` (not counted as API requests): ``stats`` (the server's own
-request counters by verb, live objects, and on CLOCK_MONOTONIC: now, the first API request and
-the last CronJob created since the last reset), ``reset`` (zero them), ``clear`` (drop every
-object too), ``seen?name=&schedule=`` (the
-CLOCK_MONOTONIC time a CronJob first had that schedule: the same clock in every process on a
-Linux host, so a latency is measured without polling), ``schedules`` (name → schedule).
+request counters by verb, live objects, and on CLOCK_MONOTONIC: now, the first API request, the
+first and the last CronJob created since the last reset), ``reset`` (zero them), ``clear``
+(drop every object too), ``seen?name=&schedule=`` (the CLOCK_MONOTONIC time a CronJob first
+had that schedule: the same clock in every process on a Linux host, so a latency is measured
+without polling), ``schedules`` (name -> schedule).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ class Frontend:
         self.emulator = emulator
         self.seen: dict[tuple[str, str], float] = {}
         self.first_request_at: float | None = None  # since the last clear/reset
-        self.last_create_at: float | None = None  # the last CronJob stored by a create
+        self.first_create_at: float | None = None  # the first and the last CronJob stored
+        self.last_create_at: float | None = None  # by a create
 
     async def __call__(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         if request.path.startswith("/_bench/"):
@@ -69,6 +70,8 @@ class Frontend:
         name = parts[-1]
         if name == "cronjobs":  # a creation names the object in its (already read) body
             self.last_create_at = now
+            if self.first_create_at is None:
+                self.first_create_at = now
             try:
                 name = json.loads(await request.read())["metadata"]["name"]
             except (ValueError, KeyError, TypeError):
@@ -81,7 +84,7 @@ class Frontend:
 
     def _reset(self) -> None:
         self.emulator.verbs.clear()
-        self.first_request_at = self.last_create_at = None
+        self.first_request_at = self.first_create_at = self.last_create_at = None
 
     def _stats(self) -> dict[str, object]:
         verbs = self.emulator.verbs
@@ -90,6 +93,7 @@ class Frontend:
         live = sum(1 for o in self.emulator._objects._objects.values() if not o.deleted)
         return {"requests": counts, "objects": live, "now": time.monotonic(),
                 "first_request_at": self.first_request_at,
+                "first_create_at": self.first_create_at,
                 "last_create_at": self.last_create_at}
 
     def _control(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
