@@ -24,7 +24,12 @@ from bench.context import Context, Sizes
 from bench.operator_process import OperatorProcess
 from bench.results import RESULTS_DIR
 from bench.services import emulator, postgres
-from bench.suite_sync import IDLE_RESYNC_SECONDS, STORE_LIMIT_SECONDS, _stored, loaded_database
+from bench.suite_sync import (
+    IDLE_RESYNC_SECONDS,
+    STORE_LIMIT_SECONDS,
+    loaded_database,
+    wait_for_cronjobs,
+)
 
 PY_SPY = Path(sys.executable).with_name("py-spy")
 
@@ -78,7 +83,7 @@ async def profile(count: int, restart: bool, top: int) -> None:
                 operator.wait_for_syncs(1, STORE_LIMIT_SECONDS)
                 operator.wait_until_idle(STORE_LIMIT_SECONDS)
             else:
-                await _stored(ctx, count, operator)
+                await wait_for_cronjobs(ctx, count, operator)
         finally:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=60)

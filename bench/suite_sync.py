@@ -40,8 +40,10 @@ def _reconcile(ctx: Context, url: str, syncs: int) -> dict[str, Any]:
     })
 
 
-async def _stored(ctx: Context, count: int, operator: OperatorProcess | None = None,
-                  limit_seconds: float = STORE_LIMIT_SECONDS) -> dict[str, Any]:
+async def wait_for_cronjobs(
+    ctx: Context, count: int, operator: OperatorProcess | None = None,
+    limit_seconds: float = STORE_LIMIT_SECONDS,
+) -> dict[str, Any]:
     """The emulator's stats once it holds ``count`` CronJobs."""
     deadline = time.monotonic() + limit_seconds
     while True:
@@ -61,7 +63,7 @@ async def _floor_cold_sync(ctx: Context, count: int) -> dict[str, Any]:
     floor = run_child("bench.floors:cold_sync", {
         "api_url": ctx.emulator.url, "namespace": NAMESPACE, "count": count,
         "concurrency": CONCURRENCY})
-    stats = await _stored(ctx, count)
+    stats = await wait_for_cronjobs(ctx, count)
     if floor["failures"]:
         raise RuntimeError(f"the floor's create loop had {floor['failures']} failures")
     return {"wall_seconds": stats["last_create_at"] - floor["started_at"],
@@ -73,7 +75,7 @@ async def _operator_cold_sync(ctx: Context, url: str, count: int) -> dict[str, A
     await ctx.emulator.control("clear")
     operator = OperatorProcess(ctx.emulator.url, url, IDLE_RESYNC_SECONDS)
     try:
-        stats = await _stored(ctx, count, operator)
+        stats = await wait_for_cronjobs(ctx, count, operator)
         cpu = operator.cpu_seconds()
         operator.wait_for_syncs(1, STORE_LIMIT_SECONDS)
         peak = operator.memory_mb()["peak_rss_mb"]
