@@ -24,7 +24,7 @@ bench-quick:
 	scripts/setup.sh
 	BENCH_QUICK=1 .venv/bin/python -m bench
 
-# The syncs, memory and change latency with 100,000 alerts (~25 min; results in bench/results/).
+# The syncs, memory and change latency with 100,000 alerts (long: BENCHMARKS.md; bench/results/).
 bench-100k:
 	scripts/setup.sh
 	BENCH_HUGE=1 BENCH_ONLY=cold_sync,restart,resync,memory,latency .venv/bin/python -m bench

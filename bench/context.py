@@ -36,7 +36,7 @@ class Sizes:
 
     @classmethod
     def huge(cls) -> Sizes:
-        """``make bench-100k``: 100,000 alerts, once each (about 25 minutes)."""
+        """``make bench-100k``: 100,000 alerts, once each (long: see BENCHMARKS.md)."""
         return cls(cold=(100_000,), reps_large=1, resync=100_000, resync_reps=1,
                    latency_alerts=100_000, latency_updates=50, baseline_updates=0,
                    memory_alerts=100_000, memory_resyncs=2)
