@@ -1,4 +1,4 @@
-.PHONY: test run lint setup bench bench-quick
+.PHONY: test run lint setup bench bench-quick bench-100k
 
 # The whole test suite (installs everything it needs, starts a throwaway PostgreSQL).
 test:
@@ -14,7 +14,7 @@ setup:
 lint:
 	.venv/bin/ruff check . && .venv/bin/mypy
 
-# Benchmarks (BENCHMARKS.md): throwaway PostgreSQL + API emulator, ~5 min; results in bench/results/.
+# Benchmarks (BENCHMARKS.md): throwaway PostgreSQL + API emulator, <10 min; results in bench/results/.
 bench:
 	scripts/setup.sh
 	.venv/bin/python -m bench
@@ -23,3 +23,8 @@ bench:
 bench-quick:
 	scripts/setup.sh
 	BENCH_QUICK=1 .venv/bin/python -m bench
+
+# The syncs, memory and change latency with 100,000 alerts (long: BENCHMARKS.md; bench/results/).
+bench-100k:
+	scripts/setup.sh
+	BENCH_HUGE=1 BENCH_ONLY=cold_sync,restart,resync,memory,latency .venv/bin/python -m bench

@@ -1,8 +1,9 @@
 """``make bench`` / ``python -m bench``: run the benchmarks, write results, regenerate the table.
 
-    python -m bench [--quick] [--only herd,runner,cold_sync,resync,memory,latency,ui]
+    python -m bench [--quick] [--only herd,runner,cold_sync,restart,resync,memory,latency,ui]
 
-Environment: BENCH_QUICK=1 (same as --quick), BENCH_ONLY, BENCH_N (one size for all),
+Environment: BENCH_QUICK=1 (same as --quick), BENCH_HUGE=1 (100,000 alerts: ``make
+bench-100k``), BENCH_ONLY, BENCH_N (one size for all),
 BENCH_DATABASE_URL (an existing server's maintenance database instead of a throwaway one).
 A benchmark that fails is reported and the others go on; the exit code says whether all ran.
 """
@@ -26,10 +27,10 @@ from bench.services import emulator, postgres
 from bench.suite_latency import change_latency
 from bench.suite_memory import operator_memory
 from bench.suite_runner import runner
-from bench.suite_sync import cold_sync, resync
+from bench.suite_sync import cold_sync, restart, resync
 from bench.suite_ui import ui_pages
 
-ALL = ("herd", "runner", "cold_sync", "resync", "memory", "latency", "ui")
+ALL = ("herd", "runner", "cold_sync", "restart", "resync", "memory", "latency", "ui")
 
 
 async def herd_result(ctx: Context) -> Result:
@@ -59,6 +60,8 @@ def _steps(ctx: Context, only: set[str]) -> list[Step]:
     if "cold_sync" in only:
         for count in sizes.cold:
             steps.append((f"cold_sync {count}", functools.partial(cold_sync, ctx, count)))
+    if "restart" in only:
+        steps.append(("restart", lambda: restart(ctx, sizes.resync)))
     if "resync" in only:
         steps.append(("resync", lambda: resync(ctx, sizes.resync)))
     if "memory" in only:

@@ -15,6 +15,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ MARKER = "BENCH-RESULT "
 
 
 def run_child(target: str, args: dict[str, Any], timeout: float = 900.0) -> dict[str, Any]:
-    """Run ``target`` (``module:function``) in a child process and return its result."""
+    """Run ``target`` (``module:function``) in a child process and return its result, with
+    ``started_at``: CLOCK_MONOTONIC just before the exec (the emulator stamps the same clock)."""
+    started_at = time.monotonic()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     completed = subprocess.run(
         [sys.executable, "-m", "bench.child", target],
@@ -33,6 +36,7 @@ def run_child(target: str, args: dict[str, Any], timeout: float = 900.0) -> dict
     for line in reversed(completed.stdout.splitlines()):
         if line.startswith(MARKER):
             result: dict[str, Any] = json.loads(line.removeprefix(MARKER))
+            result["started_at"] = started_at
             return result
     raise RuntimeError(
         f"{target} failed (exit {completed.returncode}): {completed.stderr.strip()[-3000:]}"

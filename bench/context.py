@@ -15,14 +15,14 @@ CONCURRENCY = 16  # the operator's default max_concurrency, used by the floors t
 
 @dataclass(frozen=True)
 class Sizes:
-    cold: tuple[int, ...] = (1_000, 10_000)
-    reps_small: int = 3  # repetitions (operator and floor alternate) for N <= 1,000
-    reps_large: int = 2
+    cold: tuple[int, ...] = (2_000, 10_000)
+    reps_small: int = 2  # repetitions (operator and floor alternate) for N <= 2,000
+    reps_large: int = 1
     resync: int = 10_000
     resync_reps: int = 2
-    latency_alerts: int = 1_000
+    latency_alerts: int = 10_000  # the namespace the syncs left populated: settled first
     latency_updates: int = 200
-    baseline_updates: int = 20
+    baseline_updates: int = 3  # each waits for a periodic re-sync of all latency_alerts
     baseline_interval_seconds: float = 2.0
     runner_reps: int = 5
     memory_alerts: int = 10_000
@@ -30,16 +30,27 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(cold=(300,), reps_small=1, resync=300, resync_reps=1, latency_alerts=100,
+        return cls(cold=(300,), reps_small=1, resync=300, resync_reps=1, latency_alerts=300,
                    latency_updates=20, baseline_updates=3, baseline_interval_seconds=1.0,
                    runner_reps=1, memory_alerts=300, memory_resyncs=2)
 
     @classmethod
+    def huge(cls) -> Sizes:
+        """``make bench-100k``: 100,000 alerts, once each (long: see BENCHMARKS.md)."""
+        return cls(cold=(100_000,), reps_large=1, resync=100_000, resync_reps=1,
+                   latency_alerts=100_000, latency_updates=50, baseline_updates=0,
+                   memory_alerts=100_000, memory_resyncs=2)
+
+    @classmethod
     def from_env(cls, quick: bool) -> Sizes:
-        sizes = cls.quick() if quick else cls()
+        if os.environ.get("BENCH_HUGE", "") not in ("", "0"):
+            sizes = cls.huge()
+        else:
+            sizes = cls.quick() if quick else cls()
         if os.environ.get("BENCH_N"):  # e.g. BENCH_N=2000: one size for everything
             n = int(os.environ["BENCH_N"])
-            sizes = cls(**{**sizes.__dict__, "cold": (n,), "resync": n, "memory_alerts": n})
+            sizes = cls(**{**sizes.__dict__, "cold": (n,), "resync": n, "memory_alerts": n,
+                           "latency_alerts": n})
         return sizes
 
 

@@ -4,12 +4,14 @@
 
 It is the test API server of tests/apiserver (the one every e2e test uses: it stores objects
 the way a real kube-apiserver does, so the writes counted here are the writes a cluster would
-get), with kmock's per-request log cleared (a benchmark sends tens of thousands).
+get), with kmock's per-request logs cleared (a benchmark sends tens of thousands).
 
-Side endpoints under ``/_bench/`` (not counted as API requests): ``stats`` (requests by verb),
-``reset`` (zero the counters), ``clear`` (drop every object), ``seen?name=&schedule=`` (the
-CLOCK_MONOTONIC time a CronJob first had that schedule: the same clock in every process on a
-Linux host, so a latency is measured without polling), ``schedules`` (name → schedule).
+Side endpoints under ``/_bench/`` (not counted as API requests): ``stats`` (the server's own
+request counters by verb, live objects, and on CLOCK_MONOTONIC: now, the first API request, the
+first and the last CronJob created since the last reset), ``reset`` (zero them), ``clear``
+(drop every object too), ``seen?name=&schedule=`` (the CLOCK_MONOTONIC time a CronJob first
+had that schedule: the same clock in every process on a Linux host, so a latency is measured
+without polling), ``schedules`` (name -> schedule).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections import Counter
 
 import aiohttp.web
 import kmock
@@ -30,47 +31,35 @@ from tests.apiserver.serving import serve as serve_api
 
 CRONJOB_RESOURCE = kmock.resource(group="batch", version="v1", plural="cronjobs")
 VERBS = ("list", "watch", "get", "create", "patch", "update", "delete", "other")
-WRITE_VERBS = ("create", "patch", "update", "delete")
-
-
-def classify(method: str, path: str, query: dict[str, str]) -> str:
-    """The Kubernetes verb of a request, as the API server's audit log would name it."""
-    parts = [p for p in path.split("/") if p]
-    if parts[:1] == ["apis"]:
-        parts = parts[3:]
-    elif parts[:1] == ["api"]:
-        parts = parts[2:]
-    else:
-        return "other"
-    if parts[:1] == ["namespaces"] and len(parts) >= 3:
-        parts = parts[2:]
-    named = len(parts) >= 2
-    if method == "GET":
-        if query.get("watch") in {"true", "1"}:
-            return "watch"
-        return "get" if named else "list"
-    return {"POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}.get(
-        method, "other"
-    )
+WRITES = {"POST", "PATCH", "PUT"}
 
 
 class Frontend:
-    """Counts requests by verb, records schedules as they land, and serves ``/_bench/``."""
+    """Records schedules and creations as they land (server clock), and serves ``/_bench/``.
+
+    Requests are counted by the server itself (:attr:`ApiServer.verbs`, named as an audit log
+    names them); this class only adds the times a benchmark needs."""
 
     def __init__(self, emulator: ApiServer) -> None:
         self.emulator = emulator
-        self.counts: Counter[str] = Counter()
         self.seen: dict[tuple[str, str], float] = {}
+        self.first_request_at: float | None = None  # since the last clear/reset
+        self.first_create_at: float | None = None  # the first and the last CronJob stored
+        self.last_create_at: float | None = None  # by a create
 
     async def __call__(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         if request.path.startswith("/_bench/"):
             return self._control(request)
-        verb = classify(request.method, request.path, dict(request.query))
-        self.counts[verb] += 1
+        if self.first_request_at is None:
+            self.first_request_at = time.monotonic()
         response = await self.emulator(request)
-        # kmock keeps every request for assertions; a benchmark sends tens of thousands.
+        # kmock keeps every request for assertions, in the root and in each reaction, and
+        # matches the next request by scanning them: the server would slow down as a benchmark
+        # goes on (tens of thousands of requests), hurting whatever runs late.
         self.emulator._requests.clear()
-        if verb in {"create", "patch", "update"} and "/cronjobs" in request.path:
+        for payload in self.emulator._payloads:
+            payload._requests.clear()
+        if request.method in WRITES and "/cronjobs" in request.path and response.status < 300:
             await self._record_schedule(request)
         return response
 
@@ -80,6 +69,9 @@ class Frontend:
         namespace = parts[4] if len(parts) > 4 and parts[3] == "namespaces" else None
         name = parts[-1]
         if name == "cronjobs":  # a creation names the object in its (already read) body
+            self.last_create_at = now
+            if self.first_create_at is None:
+                self.first_create_at = now
             try:
                 name = json.loads(await request.read())["metadata"]["name"]
             except (ValueError, KeyError, TypeError):
@@ -90,19 +82,30 @@ class Frontend:
         schedule = obj.raw.get("spec", {}).get("schedule", "")
         self.seen.setdefault((name, schedule), now)
 
+    def _reset(self) -> None:
+        self.emulator.verbs.clear()
+        self.first_request_at = self.first_create_at = self.last_create_at = None
+
+    def _stats(self) -> dict[str, object]:
+        verbs = self.emulator.verbs
+        counts = {verb: verbs.get(verb, 0) for verb in VERBS}
+        counts["writes"] = self.emulator.writes()
+        live = sum(1 for o in self.emulator._objects._objects.values() if not o.deleted)
+        return {"requests": counts, "objects": live, "now": time.monotonic(),
+                "first_request_at": self.first_request_at,
+                "first_create_at": self.first_create_at,
+                "last_create_at": self.last_create_at}
+
     def _control(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.Response:
         action = request.path.removeprefix("/_bench/")
         if action == "stats":
-            counts = {verb: self.counts.get(verb, 0) for verb in VERBS}
-            counts["writes"] = sum(self.counts.get(verb, 0) for verb in WRITE_VERBS)
-            live = sum(1 for o in self.emulator._objects._objects.values() if not o.deleted)
-            return aiohttp.web.json_response({"requests": counts, "objects": live})
+            return aiohttp.web.json_response(self._stats())
         if action == "reset":
-            self.counts.clear()
+            self._reset()
             return aiohttp.web.json_response({"ok": True})
         if action == "clear":
             self.emulator._objects._objects.clear()
-            self.counts.clear()
+            self._reset()
             self.seen.clear()
             return aiohttp.web.json_response({"ok": True})
         if action == "seen":

@@ -1,7 +1,10 @@
 """The real ``alert-operator run`` as a child process, logged in to the emulator.
 
-Its stderr (JSON log lines) is read by a thread so that the benchmark can wait for "full sync"
-lines; its memory is read from /proc (VmRSS now, VmHWM the peak).
+Its stderr (JSON log lines) goes to a file, read as it grows, so that the benchmark can wait for
+"full sync" lines (a pipe read by a thread of this busy process filled up and blocked the
+operator's log writes: py-spy showed 10% of its samples in ``StreamHandler.emit``); its
+memory is read from /proc (VmRSS now, VmHWM the peak), and so is its CPU time.
+``started_at`` is CLOCK_MONOTONIC just before the exec (the emulator stamps the same clock).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -56,20 +58,28 @@ class OperatorProcess:
             "ALERT_LOG_LEVEL": "INFO",
         }
         command = [str(Path(sys.executable).with_name("alert-operator")), "run"]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        log = self._directory / "stderr.log"
+        with log.open("wb") as stderr:
+            self.started_at = time.monotonic()
+            self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                            stderr=stderr)
+        self._log = log.open(encoding="utf-8", errors="replace")
+        self._partial = ""
+        self._lines: list[str] = []
+        self._syncs = 0
 
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip())
+    @property
+    def lines(self) -> list[str]:
+        """Every complete line written so far."""
+        text = self._partial + self._log.read()
+        *complete, self._partial = text.split("\n")
+        self._syncs += sum(1 for line in complete if "full sync:" in line)
+        self._lines += complete
+        return self._lines
 
     def full_syncs(self) -> int:
-        return sum(1 for line in list(self.lines) if "full sync:" in line)
+        _ = self.lines
+        return self._syncs
 
     def wait_for_syncs(self, count: int, limit_seconds: float) -> None:
         deadline = time.monotonic() + limit_seconds
@@ -91,6 +101,30 @@ class OperatorProcess:
         return {"rss_mb": round(found.get("VmRSS", 0.0), 1),
                 "peak_rss_mb": round(found.get("VmHWM", 0.0), 1)}
 
+    def wait_until_idle(self, limit_seconds: float, window: float = 1.0,
+                        busy_cpu: float = 0.05) -> float:
+        """Wait until the process spends less than ``busy_cpu`` CPU seconds in ``window``
+        (its watch backlog handled); the monotonic time it went idle."""
+        deadline = time.monotonic() + limit_seconds
+        last = self.cpu_seconds()
+        while True:
+            time.sleep(window)
+            now = self.cpu_seconds()
+            if now - last < busy_cpu:
+                return time.monotonic() - window
+            if self.process.poll() is not None:
+                raise RuntimeError("alert-operator exited:\n" + "\n".join(self.lines[-20:]))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"alert-operator still busy after {limit_seconds}s")
+            last = now
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            # Fields after the command name (which may hold spaces): utime, stime are 14, 15.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -99,5 +133,5 @@ class OperatorProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._reader.join(timeout=5)
+        self._log.close()
         shutil.rmtree(self._directory, ignore_errors=True)

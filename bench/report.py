@@ -18,7 +18,7 @@ from bench.results import RESULTS_DIR, TIMES, read_all
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
-ORDER = ("cold_sync", "resync", "change_latency", "runner", "operator_memory", "herd")
+ORDER = ("cold_sync", "restart", "resync", "change_latency", "runner", "operator_memory", "herd")
 
 
 def _order(result: dict[str, Any]) -> tuple[int, int, str]:

@@ -343,12 +343,18 @@ def plan(
 
 def digest(body: Mapping[str, Any]) -> str:
     """What we manage of a live CronJob (labels, annotations, spec; not status), hashed:
-    a watch event with the digest we last saw in sync needs no reconcile."""
+    a watch event with the digest we last saw in sync needs no reconcile.
+
+    The spec stands as (uid, generation) when the server gave both: it bumps ``generation``
+    at every change of ``spec`` and a new object gets a new uid, so the pair changes exactly
+    when the spec may have. Serialising the spec instead was a third of the operator's CPU per
+    watch event of its own creates (BENCHMARKS.md)."""
     metadata = body.get("metadata") or {}
+    uid, generation = metadata.get("uid"), metadata.get("generation")
     managed = {
         "labels": metadata.get("labels"),
         "annotations": metadata.get("annotations"),
-        "spec": body.get("spec"),
+        "spec": [uid, generation] if uid and generation else body.get("spec"),
     }
     canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:24]

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 from bench import report
-from bench.emulator import classify
+from bench.emulator import Frontend
 from bench.herd import simulate
 from bench.results import Goal, Result, write
+from tests.apiserver.conftest import cronjob
+from tests.apiserver.serving import new_api_server
+from tests.apiserver.serving import serve as serve_api
+
+CRONJOBS = "/apis/batch/v1/namespaces/ns/cronjobs"
 
 TEMPLATE = """# Benchmarks
 <!-- bench:machine:start -->
@@ -55,15 +63,30 @@ def test_report_refuses_a_file_without_markers(tmp_path: Path) -> None:
     assert report.main(["--results", str(tmp_path), "--output", str(output)]) == 1
 
 
-def test_verbs_are_named_as_the_api_server_names_them() -> None:
-    path = "/apis/batch/v1/namespaces/alerts/cronjobs"
-    assert classify("GET", path, {}) == "list"
-    assert classify("GET", path, {"watch": "true"}) == "watch"
-    assert classify("GET", path + "/alert-x", {}) == "get"
-    assert classify("POST", path, {}) == "create"
-    assert classify("PATCH", path + "/alert-x", {}) == "patch"
-    assert classify("DELETE", path + "/alert-x", {}) == "delete"
-    assert classify("GET", "/version", {}) == "other"
+async def test_bench_stats_are_the_api_servers_own_counts() -> None:
+    api = new_api_server()
+    async with api:
+        runner, url = await serve_api(api, Frontend(api))
+        try:
+            async with aiohttp.ClientSession() as session:
+                async def call(method: str, path: str, **kwargs: Any) -> Any:
+                    async with session.request(method, url + path, **kwargs) as response:
+                        return await response.json()
+
+                await call("POST", CRONJOBS, json=cronjob("a"))
+                await call("PATCH", CRONJOBS + "/a", json={"spec": {"suspend": True}},
+                           headers={"Content-Type": "application/merge-patch+json"})
+                await call("GET", CRONJOBS)
+                stats = await call("GET", "/_bench/stats")
+                await call("GET", "/_bench/reset")
+                after_reset = await call("GET", "/_bench/stats")
+        finally:
+            await runner.cleanup()
+    assert stats["requests"] == {**stats["requests"], "create": 1, "patch": 1, "list": 1,
+                                 "writes": 2}
+    assert stats["objects"] == 1
+    assert stats["first_request_at"] <= stats["last_create_at"] <= stats["now"]
+    assert after_reset["requests"]["writes"] == 0 and after_reset["last_create_at"] is None
 
 
 def test_herd_model_skips_runs_only_past_the_deadline() -> None:

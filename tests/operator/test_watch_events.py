@@ -71,7 +71,8 @@ def test_events_equal_to_the_sync_cost_nothing_and_the_last_one_per_cronjob_coun
         await reconciler.full_sync()  # now the CronJob is as the sync saw it
         live = emulator.cronjobs()[name]
         edited = copy.deepcopy(live)
-        edited["spec"]["schedule"] = "1 1 * * *"
+        edited["spec"]["schedule"] = "1 1 * * *"  # as a server sends an edit: a new generation
+        edited["metadata"]["generation"] = int(live["metadata"]["generation"]) + 1
         before = len(emulator.requests())
         # An edit immediately undone: only the last event counts, and it equals the sync.
         reconciler.note_cronjob_event("MODIFIED", edited)

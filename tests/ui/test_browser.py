@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from alert_core.cronjob import cronjob_name
@@ -38,7 +38,17 @@ def _follow(browser: webdriver.Chrome, by: str, selector: str) -> None:
     """Click a link or a submit button and wait until the next page has replaced this one."""
     page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(by, selector).click()
-    WebDriverWait(browser, 20).until(staleness_of(page))
+
+    def replaced(_: object) -> bool:
+        # Chromium reports a node of a page being left as stale, or (mid-navigation) as an
+        # "unknown error: Node ... does not belong to the document": both mean it is gone.
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(browser, 20).until(replaced)
 
 
 def _text(browser: webdriver.Chrome, element_id: str) -> str:
