@@ -37,7 +37,7 @@ def _reconcile(ctx: Context, url: str, syncs: int) -> dict[str, Any]:
     return run_child("bench.steps:reconcile", {
         "api_url": ctx.emulator.url, "database_url": url, "namespace": NAMESPACE,
         "concurrency": CONCURRENCY, "syncs": syncs,
-    })
+    }, timeout=max(900.0, ctx.sizes.resync * 0.03))  # populating 100,000 takes long
 
 
 async def wait_for_cronjobs(
