@@ -115,7 +115,8 @@ class Reconciler:
         rows = len(snapshot.rows)
         the_plan = plan(snapshot.rows, snapshot.existing, snapshot.pauses, self.settings,
                         scope=None if scope is None else {scope},
-                        recently_deleted=self.deletes.count() if scope is None else 0)
+                        recently_deleted=self.deletes.count() if scope is None else 0,
+                        validated=snapshot.validated)
         if scope is not None and the_plan.count("delete"):
             deferred = self._why_defer_one_alert_delete()
             if deferred:

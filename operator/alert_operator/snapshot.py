@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from alert_core.alert import Alert
 from alert_core.cronjob import cronjob_name
 from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
@@ -34,6 +35,7 @@ class Snapshot:
     existing: list[Existing]
     digests: dict[uuid.UUID, str]  # alert id -> digest of its CronJob (named after it) as read
     verified: dict[uuid.UUID, Verified]  # the CronJobs found in sync (for the next sync)
+    validated: dict[uuid.UUID, Alert]  # the rows validated while reading (for the plan)
 
 
 class ReadError(Exception):
@@ -66,7 +68,8 @@ async def read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
             existing, digests = await _read_cronjob(api, settings, scope, summarize)
     except ApiError as error:
         raise ReadError(f"kubernetes: {error}", database=False) from error
-    return Snapshot(scope, rows, pauses, existing, digests, summarize.verified_now)
+    return Snapshot(scope, rows, pauses, existing, digests, summarize.verified_now,
+                    summarize.validated)
 
 
 async def _read_cluster(
