@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from alert_core.alert import Alert
@@ -17,6 +18,7 @@ from alert_core.cronjob import cronjob_name
 from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
+from alert_operator.collector import collector_paused
 from alert_operator.kube import ApiError, KubeApi, is_managed
 from alert_operator.logs import alert_fields
 from alert_operator.planner import Existing, Summarizer, Verified, digest
@@ -50,7 +52,14 @@ async def read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
                settings: Settings, verified: dict[uuid.UUID, Verified] | None = None
                ) -> Snapshot:
     """``verified``: an earlier sync's :attr:`Snapshot.verified` (skips comparing what it
-    found in sync and has not changed since)."""
+    found in sync and has not changed since). A full read pauses the cyclic collector
+    (:mod:`alert_operator.collector`)."""
+    with collector_paused() if scope is None else nullcontext():
+        return await _read(scope, source, api, settings, verified)
+
+
+async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
+                settings: Settings, verified: dict[uuid.UUID, Verified] | None) -> Snapshot:
     try:
         if scope is None:
             rows, pauses = await source.read_all()
