@@ -33,6 +33,8 @@ class Alert:
 
 def clean_name(name: str) -> str:
     """The human name made safe for an annotation and a log line (no control characters)."""
+    if name.isprintable():  # the usual name: one C-level check instead of a call per character
+        return name[:MAX_NAME_LENGTH]
     printable = "".join(ch if ch.isprintable() else " " for ch in name)
     return printable[:MAX_NAME_LENGTH]
 

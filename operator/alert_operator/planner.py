@@ -94,9 +94,10 @@ def alert_id_of(body: Mapping[str, Any]) -> uuid.UUID | None:
         return None
 
 
-def summarize(body: Mapping[str, Any], desired: Mapping[str, Any] | None) -> Existing:
+def summarize(body: Mapping[str, Any], desired: Mapping[str, Any] | None, *,
+              in_sync: bool = False) -> Existing:
     """``body`` (a live CronJob) as an :class:`Existing`, compared with ``desired`` (the
-    desired object of its alert, or None)."""
+    desired object of its alert, or None); ``in_sync``: known to match without comparing."""
     metadata = body.get("metadata") or {}
     spec = body.get("spec") or {}
     annotations = metadata.get("annotations") or {}
@@ -109,18 +110,39 @@ def summarize(body: Mapping[str, Any], desired: Mapping[str, Any] | None) -> Exi
         suspended=bool(spec.get("suspend")),
         created=metadata.get("creationTimestamp"),
         alert_name=annotations.get(NAME_ANNOTATION),
-        matches=None if desired is None else matches(body, desired),
+        matches=True if in_sync else None if desired is None else matches(body, desired),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A CronJob a sync found equal to its alert's desired object: its :func:`digest` then,
+    and what that desired object was built from (the row, whether paused; the settings are the
+    process's). The same three again give the same verdict without building and comparing
+    (and the same validated alert)."""
+
+    digest: str
+    row: AlertRow
+    paused: bool
+    alert: Alert  # the row validated
 
 
 class Summarizer:
     """Summarizes live CronJobs against the desired objects of ``alerts``: one desired object
-    at a time, built for the comparison and dropped (a page of bodies is reduced as it comes)."""
+    at a time, built for the comparison and dropped (a page of bodies is reduced as it comes).
 
-    def __init__(self, alerts: Iterable[AlertRow], pauses: Pauses, settings: Settings) -> None:
+    ``verified`` (what an earlier sync found in sync) skips the build and the comparison of a
+    CronJob whose digest, row and pause are still the same: most of a no-op re-sync's work.
+    :attr:`verified_now` collects this sync's verdicts of "in sync" for the next one."""
+
+    def __init__(self, alerts: Iterable[AlertRow], pauses: Pauses, settings: Settings,
+                 verified: Mapping[uuid.UUID, Verified] | None = None) -> None:
         self._rows = {row.id: row for row in alerts}
         self._pauses = pauses
         self._settings = settings
+        self._verified = verified or {}
+        self.verified_now: dict[uuid.UUID, Verified] = {}
+        self.validated: dict[uuid.UUID, Alert] = {}  # the rows it validated (plan needs no 2nd)
 
     def desired(self, alert_id: uuid.UUID | None, name: str) -> dict[str, Any] | None:
         """The desired object the CronJob ``name`` is compared with (None: with nothing)."""
@@ -128,14 +150,29 @@ class Summarizer:
         if row is None or name != cronjob_name(row.id):
             return None  # no row, or a copy under another name: deleted, never compared
         try:
-            alert = validate_alert(row)
+            alert = self.validated[row.id] = validate_alert(row)
         except AlertError:
             return None  # invalid: its CronJob is left as it is
         return desired_cronjob(alert, self._settings, paused=self._pauses.is_paused(alert.id))
 
-    def __call__(self, body: Mapping[str, Any]) -> Existing:
+    def __call__(self, body: Mapping[str, Any], body_digest: str | None = None) -> Existing:
+        """``body_digest``: its :func:`digest`, given to use (and keep) earlier verdicts."""
         name = str((body.get("metadata") or {}).get("name") or "")
-        return summarize(body, self.desired(alert_id_of(body), name))
+        alert_id = alert_id_of(body)
+        row = None if alert_id is None else self._rows.get(alert_id)
+        if body_digest is None or row is None or name != cronjob_name(row.id):
+            return summarize(body, self.desired(alert_id, name))
+        paused = self._pauses.is_paused(row.id)
+        before = self._verified.get(row.id)
+        if before is not None and before.digest == body_digest and before.paused == paused \
+                and before.row == row:
+            self.validated[row.id] = before.alert
+            item = summarize(body, None, in_sync=True)
+        else:
+            item = summarize(body, self.desired(alert_id, name))
+        if item.matches:
+            self.verified_now[row.id] = Verified(body_digest, row, paused, self.validated[row.id])
+        return item
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +271,11 @@ def _state(alert_id: uuid.UUID, name: str,
 
 
 def _plan_alert(
-    row: AlertRow, existing: Existing | None, pauses: Pauses, settings: Settings, plan: Plan
+    row: AlertRow, existing: Existing | None, pauses: Pauses, settings: Settings, plan: Plan,
+    validated: Alert | None,
 ) -> None:
     try:
-        alert = validate_alert(row)
+        alert = validated or validate_alert(row)
     except AlertError as error:
         problem = str(error)
         plan.invalid.append(Invalid(row.id, row.name, problem, existing.name if existing else None,
@@ -305,6 +343,7 @@ def plan(
     *,
     scope: Iterable[uuid.UUID] | None = None,
     recently_deleted: int = 0,
+    validated: Mapping[uuid.UUID, Alert] | None = None,
 ) -> Plan:
     """The actions that make ``existing`` equal to ``alerts``.
 
@@ -312,6 +351,7 @@ def plan(
     rest of the cluster from a table it did not read). ``recently_deleted``: CronJobs deleted
     within the delete-rate window (:mod:`alert_operator.delete_window`); they count towards the
     mass-delete bound, so that rows deleted one by one or in batches cannot get around it.
+    ``validated``: these rows validated already (:attr:`Summarizer.validated`).
     """
     allowed = None if scope is None else frozenset(scope)
     result = Plan(scope=allowed)
@@ -328,7 +368,8 @@ def plan(
             by_alert[item.alert_id] = item
     rows = {row.id: row for row in alerts}
     for row in rows.values():
-        _plan_alert(row, by_alert.get(row.id), pauses, settings, result)
+        _plan_alert(row, by_alert.get(row.id), pauses, settings, result,
+                    None if validated is None else validated.get(row.id))
     for alert_id, item in by_alert.items():
         if alert_id not in rows and (allowed is None or alert_id in allowed):
             result.actions.append(Action("delete", item.name, alert_id, "alert row gone"))

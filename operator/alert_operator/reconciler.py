@@ -36,10 +36,10 @@ from alert_operator.event_queue import WatchEventQueue
 from alert_operator.gate import AlertLocks, Gate
 from alert_operator.kube import KubeApi
 from alert_operator.logs import alert_fields, log_context, sync_scope
-from alert_operator.planner import ActionKind, Plan, plan
+from alert_operator.planner import ActionKind, Plan, Verified, plan
 from alert_operator.record import failed_actions, record
 from alert_operator.report import report
-from alert_operator.snapshot import ReadError, read
+from alert_operator.snapshot import ReadError, Snapshot, read
 from alert_operator.source import AlertSource
 from alert_operator.state import OperatorState
 
@@ -85,6 +85,7 @@ class Reconciler:
         self._gate = Gate()
         self._locks = AlertLocks()
         self._seen: dict[uuid.UUID, str] = {}  # alert id -> digest of its CronJob when in sync
+        self._verified: dict[uuid.UUID, Verified] = {}  # the CronJobs the last syncs found in sync
 
     async def full_sync(self) -> SyncResult:
         async with self._gate.exclusive():
@@ -107,14 +108,15 @@ class Reconciler:
 
     async def _sync_in_scope(self, scope: uuid.UUID | None) -> SyncResult:
         try:
-            snapshot = await read(scope, self.source, self.api, self.settings)
+            snapshot = await read(scope, self.source, self.api, self.settings, self._verified)
         except ReadError as error:
             return self._aborted(scope, error)
         self.state.database_reachable = True
         rows = len(snapshot.rows)
         the_plan = plan(snapshot.rows, snapshot.existing, snapshot.pauses, self.settings,
                         scope=None if scope is None else {scope},
-                        recently_deleted=self.deletes.count() if scope is None else 0)
+                        recently_deleted=self.deletes.count() if scope is None else 0,
+                        validated=snapshot.validated)
         if scope is not None and the_plan.count("delete"):
             deferred = self._why_defer_one_alert_delete()
             if deferred:
@@ -122,7 +124,7 @@ class Reconciler:
                             scope, deferred)
                 self.full_sync_wanted.set()
                 return SyncResult(ok=True, blocked_deletes=deferred, plan=the_plan)
-        self._remember_in_sync(scope, snapshot.digests, the_plan)
+        self._remember_in_sync(scope, snapshot, the_plan)
         del snapshot  # the plan has what it needs: free the rows before the writes
         await report(the_plan, self.events, self.deletes)
         applied = await self.applier.apply(the_plan.actions,
@@ -151,17 +153,21 @@ class Reconciler:
             return "many alerts deleted one by one"
         return None
 
-    def _remember_in_sync(self, scope: uuid.UUID | None, digests: dict[uuid.UUID, str],
+    def _remember_in_sync(self, scope: uuid.UUID | None, snapshot: Snapshot,
                           the_plan: Plan) -> None:
         """The digests of the CronJobs this sync leaves alone: a watch event equal to one of
-        them needs no sync."""
+        them needs no sync; and those it found in sync: the next sync need not compare them
+        again while they stay as they are."""
         touched = {action.alert_id for action in the_plan.actions}
-        fresh = {key: value for key, value in digests.items() if key not in touched}
+        fresh = {key: value for key, value in snapshot.digests.items() if key not in touched}
+        verified = {key: value for key, value in snapshot.verified.items() if key not in touched}
         if scope is None:
-            self._seen = fresh
+            self._seen, self._verified = fresh, verified
         else:
             self._seen.pop(scope, None)
             self._seen.update(fresh)
+            self._verified.pop(scope, None)
+            self._verified.update(verified)
 
     def _aborted(self, scope: uuid.UUID | None, error: ReadError) -> SyncResult:
         self.state.database_reachable = not error.database  # the cluster failed: it answered

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 
+from alert_core.alert import Alert
 from alert_core.cronjob import cronjob_name
 from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
+from alert_operator.collector import collector_paused
 from alert_operator.kube import ApiError, KubeApi, is_managed
 from alert_operator.logs import alert_fields
-from alert_operator.planner import Existing, Summarizer, digest
+from alert_operator.planner import Existing, Summarizer, Verified, digest
 from alert_operator.source import AlertSource, SourceError
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,8 @@ class Snapshot:
     pauses: Pauses
     existing: list[Existing]
     digests: dict[uuid.UUID, str]  # alert id -> digest of its CronJob (named after it) as read
+    verified: dict[uuid.UUID, Verified]  # the CronJobs found in sync (for the next sync)
+    validated: dict[uuid.UUID, Alert]  # the rows validated while reading (for the plan)
 
 
 class ReadError(Exception):
@@ -44,7 +49,17 @@ class ReadError(Exception):
 
 
 async def read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
-               settings: Settings) -> Snapshot:
+               settings: Settings, verified: dict[uuid.UUID, Verified] | None = None
+               ) -> Snapshot:
+    """``verified``: an earlier sync's :attr:`Snapshot.verified` (skips comparing what it
+    found in sync and has not changed since). A full read pauses the cyclic collector
+    (:mod:`alert_operator.collector`)."""
+    with collector_paused() if scope is None else nullcontext():
+        return await _read(scope, source, api, settings, verified)
+
+
+async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
+                settings: Settings, verified: dict[uuid.UUID, Verified] | None) -> Snapshot:
     try:
         if scope is None:
             rows, pauses = await source.read_all()
@@ -54,7 +69,7 @@ async def read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
     except SourceError as error:
         detail = str(error) if scope is None else error.kind
         raise ReadError(f"database: {detail}", database=True) from error
-    summarize = Summarizer(rows, pauses, settings)
+    summarize = Summarizer(rows, pauses, settings, verified)
     try:
         if scope is None:
             existing, digests = await _read_cluster(api, settings, summarize)
@@ -62,7 +77,8 @@ async def read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
             existing, digests = await _read_cronjob(api, settings, scope, summarize)
     except ApiError as error:
         raise ReadError(f"kubernetes: {error}", database=False) from error
-    return Snapshot(scope, rows, pauses, existing, digests)
+    return Snapshot(scope, rows, pauses, existing, digests, summarize.verified_now,
+                    summarize.validated)
 
 
 async def _read_cluster(
@@ -72,10 +88,11 @@ async def _read_cluster(
     digests: dict[uuid.UUID, str] = {}
     async for page in api.managed_cronjob_pages(settings.namespace):
         for body in page:
-            item = summarize(body)
+            body_digest = digest(body)
+            item = summarize(body, body_digest)
             existing.append(item)
             if item.alert_id is not None and item.name == cronjob_name(item.alert_id):
-                digests[item.alert_id] = digest(body)
+                digests[item.alert_id] = body_digest
         del page  # not kept while the next page is read
     return existing, digests
 
@@ -91,4 +108,5 @@ async def _read_cronjob(
         log.warning("CronJob %s exists without our label: not touched", name,
                     extra=alert_fields(alert_id, None, name))
         raise ReadError(f"{name} exists and is not ours", database=False)
-    return [summarize(live)], {alert_id: digest(live)}
+    live_digest = digest(live)
+    return [summarize(live, live_digest)], {alert_id: live_digest}

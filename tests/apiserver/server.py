@@ -9,20 +9,22 @@ kmock serves discovery, routing and error rendering; this class owns writes, lis
   changes; a patch that changes nothing returns the object as it was and emits no event;
 - JSON merge patches (RFC 7386; what kube.py sends) and JSON patches; a strategic-merge patch
   is applied as a merge patch (our objects have no lists it would merge by key);
-- lists honour ``labelSelector`` (equality, sets, existence), ``limit`` and ``continue``;
+- lists honour ``labelSelector`` (equality, sets, existence), ``limit`` and ``continue`` (a page
+  seeks to its token in the keys kept in list order: its cost is its size, not the count of all);
 - a watch with a ``resourceVersion`` sends only the later events from a bounded history, and
   ``410 Gone`` (an ERROR event) when that version is older than the history;
 - ``fail_next(method, *statuses)`` answers the next requests with errors without applying them;
-- counters: requests by verb, requests started and finished.
+- counters: requests by verb, requests started and finished, objects examined by lists.
 """
 
 from __future__ import annotations
 
+import bisect
 import collections
 import copy
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +51,11 @@ class ApiError(k8s.KubernetesError):
     status: int = 500
     reason: str = "InternalError"
     message: str = "injected"
+
+
+def list_order(entry: tuple[str, str, Any]) -> tuple[str, str]:
+    """A list's order: by namespace, then name (a continue token names the last of a page)."""
+    return entry[0], entry[1]
 
 
 def verb_of(request: rendering.Request) -> str:
@@ -81,6 +88,12 @@ class ApiServer(kmock.KubernetesEmulator):
         self.finished = 0
         self._injected: dict[tuple[str, str], collections.deque[int]] = (
             collections.defaultdict(collections.deque))
+        # The keys (namespace, name) of each resource in list order, so that a list page seeks
+        # to its continue token instead of sorting every object; rebuilt when keys were added
+        # (kmock keeps a deleted object's key, so the count of keys only grows).
+        self._ordered: dict[Any, list[tuple[str, str, Any]]] = {}
+        self._ordered_count = -1
+        self.examined = 0  # objects a list or watch looked at (paging costs its pages, not N)
 
     # --- counters and error injection -------------------------------------------------------
     def fail_next(self, method: str, *statuses: int, plural: str = "cronjobs") -> None:
@@ -204,27 +217,54 @@ class ApiServer(kmock.KubernetesEmulator):
         except SelectorError as error:
             raise ApiError(status=400, reason="BadRequest", message=str(error)) from None
 
-    def _live(self, request: rendering.Request) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    def _keys_in_order(self, resource: Any) -> list[tuple[str, str, Any]]:
+        """(namespace or "", name, the stored key) of every object of ``resource``, sorted."""
+        objects = self._objects._objects
+        if len(objects) != self._ordered_count:
+            grouped: dict[Any, list[tuple[str, str, Any]]] = collections.defaultdict(list)
+            for key in objects:
+                kind, namespace, name = key
+                grouped[kind].append((namespace or "", name, key))
+            self._ordered = {kind: sorted(keys, key=list_order) for kind, keys in grouped.items()}
+            self._ordered_count = len(objects)
+        return self._ordered.get(resource, [])
+
+    def _known(self, resource: Any) -> bool:
+        """Served: stored objects of it, or declared (kmock's own check hashes every object's
+        key, a cost per list page of all objects)."""
+        return bool(self._keys_in_order(resource)) or resource in k8s.KubernetesScaffold.\
+            _get_resources(self)
+
+    def _live(self, request: rendering.Request,
+              after: tuple[str, str] | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """The live objects of the request's resource (and namespace) that its selector matches,
+        in list order, starting after ``after``; a page costs its size, not the count of all."""
         matcher = self._matcher(request)
-        for (resource, namespace, name), obj in sorted(
-            self._objects._objects.items(), key=lambda item: (item[0][1] or "", item[0][2])
-        ):
-            if (resource == request.resource and not obj.deleted
-                    and (request.namespace is None or namespace == request.namespace)
-                    and matcher(obj.raw.get("metadata", {}).get("labels", {}))):
-                yield namespace or "", name, obj.raw
+        objects = self._objects._objects
+        keys = self._keys_in_order(request.resource)
+        wanted = request.namespace
+        position = 0 if wanted is None else bisect.bisect_left(keys, (wanted, ""), key=list_order)
+        if after is not None:
+            position = max(position, bisect.bisect_right(keys, after, key=list_order))
+        for namespace, name, key in itertools.islice(keys, position, None):
+            if wanted is not None and namespace != wanted:
+                break
+            obj = objects[key]
+            self.examined += 1
+            if not obj.deleted and matcher(obj.raw.get("metadata", {}).get("labels", {})):
+                yield namespace, name, obj.raw
 
     async def _serve_list(self, request: rendering.Request) -> dict[str, Any]:
-        if request.resource not in list(self._get_resources()):
+        if not self._known(request.resource):
             raise k8s.KubernetesResourceNotFoundError()
         limit = int(request.params.get("limit") or 0)
-        after = request.params.get("continue") or ""
+        token = request.params.get("continue") or ""
+        namespace, slash, name = token.partition("/")
+        after = (namespace, name) if slash else None
         items: list[dict[str, Any]] = []
         token = ""
         async with self._lock:
-            for namespace, name, raw in self._live(request):
-                if after and f"{namespace}/{name}" <= after:
-                    continue
+            for *_, raw in self._live(request, after):
                 if limit and len(items) == limit:
                     last = items[-1]["metadata"]
                     token = f"{last.get('namespace', '')}/{last['name']}"

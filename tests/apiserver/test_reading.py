@@ -56,6 +56,40 @@ def test_pagination_with_limit_and_continue(client: Client) -> None:
     assert seen == ["a", "b", "c", "d", "e"] and pages == 3
 
 
+def test_paging_at_size_costs_its_pages_and_seeks_per_namespace(
+        server: ThreadedApiServer, client: Client) -> None:
+    # 120 CronJobs in two namespaces, created out of name order; a page looks at the objects
+    # of its own page (and one more, to know there is a next), not at all of them.
+    for number in reversed(range(60)):
+        for namespace in ("ns", "other"):
+            body = cronjob(f"cj-{number:03d}")
+            status = client.request(
+                "POST", f"/apis/batch/v1/namespaces/{namespace}/cronjobs", body)[0]
+            assert status == 200
+    client.request("DELETE", f"{BASE}/cj-030")
+    before = server.api.examined
+    seen: list[str] = []
+    token, pages = "", 0
+    while True:
+        body = client.request("GET", f"{BASE}?limit=10&continue={token}")[1]
+        seen += [item["metadata"]["name"] for item in body["items"]]
+        pages += 1
+        token = body["metadata"].get("continue", "")
+        if not token:
+            break
+    expected = [f"cj-{number:03d}" for number in range(60) if number != 30]
+    assert seen == expected and pages == 6
+    assert server.api.examined - before <= 60 + pages  # a scan per page would be 6 x 120
+    everywhere = client.request("GET", "/apis/batch/v1/cronjobs?limit=50")[1]
+    assert [item["metadata"]["namespace"] for item in everywhere["items"]] == ["ns"] * 50
+    rest = client.request(
+        "GET", f"/apis/batch/v1/cronjobs?limit=100&continue={everywhere['metadata']['continue']}")
+    names_rest = [(item["metadata"]["namespace"], item["metadata"]["name"])
+                  for item in rest[1]["items"]]
+    assert len(names_rest) == 9 + 60 and names_rest[9] == ("other", "cj-000")
+    assert "continue" not in rest[1]["metadata"]
+
+
 def watch(server: ThreadedApiServer, query: str, count: int) -> Iterator[dict[str, Any]]:
     url = f"{server.url}{BASE}?watch=true&{query}"
     with urllib.request.urlopen(url, timeout=5) as response:

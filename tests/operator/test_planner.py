@@ -24,6 +24,7 @@ from alert_operator.compare import matches
 from alert_operator.planner import (
     Plan,
     Summarizer,
+    digest,
     summarize,
 )
 from alert_operator.planner import plan as make_plan
@@ -280,6 +281,33 @@ def test_summarizer_compares_each_body_with_its_alerts_desired_object() -> None:
     assert summarize_(live(gone)).matches is None
     assert summarize_(live(bad)).matches is None
     assert summarize_(foreign_copy(r, "my-copy")).matches is None
+
+
+def test_summarizer_keeps_verdicts_of_in_sync_and_reuses_them_while_nothing_changed() -> None:
+    r, other = row(), row()
+    body, drifted = live(r), live(other)
+    drifted["spec"]["concurrencyPolicy"] = "Allow"
+    first = Summarizer([r, other], NO_PAUSES, SETTINGS)
+    assert first(body, digest(body)).matches is True
+    assert first(drifted, digest(drifted)).matches is False
+    assert first(live(r)).matches is True  # no digest given: nothing kept
+    assert set(first.verified_now) == {r.id}  # only what was found in sync
+    # The verdict is reused for the same digest, row and pause, so this (impossible: the digest
+    # says it is the body from before) body is taken as in sync without a comparison ...
+    verified = first.verified_now
+    again = Summarizer([r, other], NO_PAUSES, SETTINGS, verified)
+    assert again(drifted | {"metadata": body["metadata"]}, digest(body)).matches is True
+    assert set(again.verified_now) == {r.id}
+    # ... and compared again as soon as the CronJob, the row or the pause is not the same.
+    edited = copy.deepcopy(body)
+    edited["spec"]["concurrencyPolicy"] = "Allow"
+    edited["metadata"]["generation"] = 2
+    assert Summarizer([r], NO_PAUSES, SETTINGS, verified)(edited, digest(edited)).matches is False
+    renamed = AlertRow(r.id, r.client_id, "renamed", r.frequency, r.is_active)
+    assert Summarizer([renamed], NO_PAUSES, SETTINGS, verified)(body, digest(body)).matches \
+        is False
+    paused = Pauses(False, frozenset({r.id}))
+    assert Summarizer([r], paused, SETTINGS, verified)(body, digest(body)).matches is False
 
 
 def test_a_summary_compared_with_nothing_counts_as_drifted() -> None:

@@ -320,3 +320,25 @@ def test_one_alert_deletes_wait_for_a_full_sync_that_holds_nothing_back() -> Non
         assert world.deletes() == 0 and len(world.cluster.cronjobs) == 8
 
     run(steps)
+
+
+def test_re_syncs_repair_what_changed_after_a_sync_found_it_in_sync() -> None:
+    # A no-op sync keeps its verdicts of "in sync" for the next one (planner.Verified): a hand
+    # edit, a changed row and a pause must each still be seen.
+    async def steps(world: World) -> None:
+        edited, renamed, paused = await scheduled(world, 3)
+        assert (await world.reconciler.full_sync()).actions["update"] == 0
+        body = world.cluster.cronjobs[cronjob_name(edited)]
+        body["spec"]["concurrencyPolicy"] = "Allow"
+        world.source.rows[renamed] = dataclasses.replace(world.source.rows[renamed], name="new")
+        world.source.paused.add(paused)
+        result = await world.reconciler.full_sync()
+        assert planned(result).actions and sorted(
+            (a.kind, a.alert_id == edited, a.alert_id == renamed) for a in planned(result).actions
+        ) == [("suspend", False, False), ("update", False, True), ("update", True, False)]
+        assert world.cluster.cronjobs[cronjob_name(edited)]["spec"]["concurrencyPolicy"] != "Allow"
+        writes = len(world.cluster.writes)
+        assert planned(await world.reconciler.full_sync()).actions == []
+        assert len(world.cluster.writes) == writes
+
+    run(steps)
