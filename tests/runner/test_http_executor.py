@@ -17,6 +17,7 @@ from aiohttp import web
 
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE, SUCCESS
 from alert_core.jobname import job_name_for
+from alert_runner.config import RunnerSettings
 from alert_runner.run import RunRequest, run_alert
 from tests.runner.conftest import AlertFactory, SettingsFactory, instances, run_row
 
@@ -101,20 +102,27 @@ async def test_2xx_succeeds_and_posts_the_alert_and_the_run(
     }
 
 
+async def _manual_run(
+    db: asyncpg.Connection, make_alert: AlertFactory, settings: RunnerSettings, suffix: str
+) -> tuple[int, asyncpg.Record]:
+    """Run a new alert once as the manual Job ``alert-<id>-manual-<suffix>``: its exit code
+    and its alert_runs row."""
+    alert_id, client_id = await make_alert()
+    job = f"alert-{alert_id}-manual-{suffix}"
+    code = await run_alert(RunRequest(alert_id, client_id, job), settings)
+    return code, await run_row(db, job)
+
+
 async def test_5xx_fails_retryably_without_leaking_the_token(
     db: asyncpg.Connection,
     make_alert: AlertFactory,
     runner_settings: SettingsFactory,
     endpoint: Endpoint,
 ) -> None:
-    alert_id, client_id = await make_alert()
-    job = f"alert-{alert_id}-manual-1"
     settings = runner_settings(executor="http", http_url=f"{endpoint.base}/down",
                                http_token=TOKEN)
-
-    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
-
-    row = await run_row(db, job)
+    code, row = await _manual_run(db, make_alert, settings, "1")
+    assert code == RETRYABLE_FAILURE
     assert (row["status"], row["error"]) == (
         "failed", "http executor: endpoint answered 503 Service Unavailable")
     assert endpoint.received[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
@@ -127,14 +135,10 @@ async def test_timeout_fails_retryably(
     runner_settings: SettingsFactory,
     endpoint: Endpoint,
 ) -> None:
-    alert_id, client_id = await make_alert()
-    job = f"alert-{alert_id}-manual-2"
     settings = runner_settings(executor="http", http_url=f"{endpoint.base}/slow",
                                http_timeout_seconds=0.3)
-
-    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
-
-    row = await run_row(db, job)
+    code, row = await _manual_run(db, make_alert, settings, "2")
+    assert code == RETRYABLE_FAILURE
     assert (row["status"], row["error"]) == ("failed", "http executor: no answer within 0.3 s")
     assert "Authorization" not in endpoint.received[0]["headers"]  # no token configured
 
@@ -142,13 +146,9 @@ async def test_timeout_fails_retryably(
 async def test_connection_refused_fails_retryably(
     db: asyncpg.Connection, make_alert: AlertFactory, runner_settings: SettingsFactory
 ) -> None:
-    alert_id, client_id = await make_alert()
-    job = f"alert-{alert_id}-manual-3"
     settings = runner_settings(executor="http", http_url="http://127.0.0.1:1/x")
-
-    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
-
-    row = await run_row(db, job)
+    code, row = await _manual_run(db, make_alert, settings, "3")
+    assert code == RETRYABLE_FAILURE
     assert row["status"] == "failed"
     assert row["error"].startswith("http executor: request failed (")
 
@@ -156,13 +156,9 @@ async def test_connection_refused_fails_retryably(
 async def test_missing_url_is_permanent(
     db: asyncpg.Connection, make_alert: AlertFactory, runner_settings: SettingsFactory
 ) -> None:
-    alert_id, client_id = await make_alert()
-    job = f"alert-{alert_id}-manual-{uuid.uuid4().hex[:5]}"
-
-    code = await run_alert(RunRequest(alert_id, client_id, job), runner_settings(executor="http"))
-
+    code, row = await _manual_run(db, make_alert, runner_settings(executor="http"),
+                                  uuid.uuid4().hex[:5])
     assert code == PERMANENT_ERROR
-    row = await run_row(db, job)
     assert (row["status"], row["error"]) == ("failed", "http executor: ALERT_HTTP_URL is not set")
 
 
@@ -179,14 +175,10 @@ async def test_a_redirect_is_a_failure_naming_the_status_and_the_host_and_is_not
     status: int,
     reason: str,
 ) -> None:
-    alert_id, client_id = await make_alert()
-    job = f"alert-{alert_id}-manual-{status}"
     settings = runner_settings(executor="http", http_url=f"{endpoint.base}/moved/{status}",
                                http_token=TOKEN)
-
-    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
-
-    row = await run_row(db, job)
+    code, row = await _manual_run(db, make_alert, settings, str(status))
+    assert code == RETRYABLE_FAILURE
     assert (row["status"], row["error"]) == (
         "failed", f"http executor: endpoint answered {status} {reason}, a redirect to host"
         " 'elsewhere.example' (redirects are not followed)")
@@ -199,13 +191,9 @@ async def test_a_local_redirect_names_the_endpoints_own_host_and_is_not_followed
     runner_settings: SettingsFactory,
     endpoint: Endpoint,
 ) -> None:
-    alert_id, client_id = await make_alert()
-    job = f"alert-{alert_id}-manual-local"
     settings = runner_settings(executor="http", http_url=f"{endpoint.base}/moved/302/local")
-
-    assert await run_alert(RunRequest(alert_id, client_id, job), settings) == RETRYABLE_FAILURE
-
-    row = await run_row(db, job)
+    code, row = await _manual_run(db, make_alert, settings, "local")
+    assert code == RETRYABLE_FAILURE
     assert row["error"].endswith("302 Found, a redirect to host '127.0.0.1' (redirects are not"
                                  " followed)")
     assert [call["path"] for call in endpoint.received] == ["/moved/302/local"]  # no GET
