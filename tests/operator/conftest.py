@@ -63,6 +63,18 @@ def wait_for(
         time.sleep(interval)
 
 
+def start_on_a_taken_port(operator_factory: Any, port_setting: str) -> tuple[Any, int]:
+    """Start an operator whose ``port_setting`` port another socket holds; wait until it gives
+    up. Its operator and the port."""
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        op = operator_factory(**{port_setting: port})
+        wait_for(lambda: not op._thread.is_alive(), what="the operator to give up")
+    return op, port
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -3,13 +3,12 @@ at once (a client with a short timeout gets a status code), with the same rule."
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from typing import Any
 
 from alert_operator.main import StartupError
-from tests.operator.conftest import Database, Emulator, wait_for
+from tests.operator.conftest import Database, Emulator, start_on_a_taken_port, wait_for
 
 # Far below a kubelet probe's default timeout (1 s is the default; we allow for a busy machine).
 CLIENT_TIMEOUT_SECONDS = 3.0
@@ -48,12 +47,7 @@ def test_both_endpoints_answer_503_at_once_when_unhealthy(
 def test_a_taken_liveness_port_stops_the_operator_at_start(
     emulator: Emulator, db: Database, operator_factory: Any
 ) -> None:
-    with socket.socket() as taken:
-        taken.bind(("0.0.0.0", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        op = operator_factory(liveness_port=port)
-        wait_for(lambda: not op._thread.is_alive(), what="the operator to give up")
+    op, port = start_on_a_taken_port(operator_factory, "liveness_port")
     assert isinstance(op._error, StartupError)
     assert f"cannot serve /status, /metrics and /healthz on port {port}:" in str(op._error)
     assert emulator.writes() == []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from typing import Any
 
 from alert_core.cronjob import cronjob_name
 from alert_operator.main import StartupError
-from tests.operator.conftest import Database, Emulator, wait_for
+from tests.operator.conftest import Database, Emulator, start_on_a_taken_port, wait_for
 
 DAILY = {"type": "daily", "time": "09:00", "timezone": "UTC"}
 
@@ -105,12 +104,7 @@ def test_without_the_trigger_the_periodic_sync_converges(
 def test_a_taken_status_port_stops_the_operator_at_start(
     emulator: Emulator, db: Database, operator_factory: Any
 ) -> None:
-    with socket.socket() as taken:
-        taken.bind(("0.0.0.0", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        op = operator_factory(status_port=port)
-        wait_for(lambda: not op._thread.is_alive(), what="the operator to give up")
+    op, port = start_on_a_taken_port(operator_factory, "status_port")
     # It stops with a reason instead of retrying forever, before it syncs anything.
     assert isinstance(op._error, StartupError)
     assert f"cannot serve /status, /metrics and /healthz on port {port}:" in str(op._error)
