@@ -90,12 +90,12 @@ async def test_real_process_logs_json_and_exits_by_outcome(
     assert finished["reason"].startswith("client id mismatch")
 
 
-async def test_sigterm_mid_execution_records_interrupted_and_exits(
-    db: asyncpg.Connection, make_alert: AlertFactory, database_url: str
-) -> None:
-    alert_id, client_id = await make_alert()
-    job = f"alert-{alert_id}-29000001"
-    env = _env(database_url, JOB_NAME=job, ALERT_EXECUTOR="tests.runner.plugins:sleeps")
+async def _sigterm_once_running(
+    db: asyncpg.Connection, alert_id: uuid.UUID, client_id: uuid.UUID, job: str,
+    env: dict[str, str], exit_within_seconds: float,
+) -> tuple[int | None, bytes, bytes]:
+    """Start the runner, send SIGTERM once its run is claimed (and its executor has begun),
+    and wait at most ``exit_within_seconds`` for it to exit: its exit code, stdout, stderr."""
     process = await asyncio.create_subprocess_exec(
         *_runner(alert_id, client_id), env=env, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -110,13 +110,23 @@ async def test_sigterm_mid_execution_records_interrupted_and_exits(
             pytest.fail("the runner never claimed the run")
         await asyncio.sleep(0.3)  # inside the executor's sleep by now
         process.send_signal(signal.SIGTERM)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 15)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), exit_within_seconds)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+    return process.returncode, stdout, stderr
 
-    assert process.returncode == RETRYABLE_FAILURE, stderr.decode()
+
+async def test_sigterm_mid_execution_records_interrupted_and_exits(
+    db: asyncpg.Connection, make_alert: AlertFactory, database_url: str
+) -> None:
+    alert_id, client_id = await make_alert()
+    job = f"alert-{alert_id}-29000001"
+    env = _env(database_url, JOB_NAME=job, ALERT_EXECUTOR="tests.runner.plugins:sleeps")
+    code, stdout, stderr = await _sigterm_once_running(db, alert_id, client_id, job, env,
+                                                       15)
+    assert code == RETRYABLE_FAILURE, stderr.decode()
     row = await run_row(db, job)
     assert (row["status"], row["error"]) == ("failed", "interrupted (SIGTERM)")
     assert await instances(db, row["id"]) == 0  # the executor's insert was rolled back

@@ -3,9 +3,7 @@ and bad input (overflowing Job names, a bad sslmode, undecodable bytes) as perma
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 import subprocess
 import uuid
 
@@ -14,7 +12,7 @@ import pytest
 
 from alert_core.exitcodes import PERMANENT_ERROR, RETRYABLE_FAILURE
 from tests.runner.conftest import AlertFactory, run_row
-from tests.runner.test_cli import ROOT, _env, _lines, _run, _runner
+from tests.runner.test_cli import ROOT, _env, _lines, _run, _runner, _sigterm_once_running
 
 # Far below the executor's 20 s sleep: the runner must not wait for it.
 EXIT_BOUND_SECONDS = 8
@@ -26,27 +24,9 @@ async def test_sigterm_during_a_blocking_plain_function_exits_at_once_as_interru
     alert_id, client_id = await make_alert()
     job = f"alert-{alert_id}-29000003"
     env = _env(database_url, JOB_NAME=job, ALERT_EXECUTOR="tests.runner.plugins:sleeps_plainly")
-    process = await asyncio.create_subprocess_exec(
-        *_runner(alert_id, client_id), env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        for _ in range(300):  # until the run is claimed: at most 15 s
-            if await db.fetchval("SELECT count(*) FROM alert_operator.alert_runs"
-                                 " WHERE job_name = $1 AND status = 'running'", job):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            pytest.fail("the runner never claimed the run")
-        await asyncio.sleep(0.3)  # inside time.sleep(20) by now
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), EXIT_BOUND_SECONDS)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-    assert process.returncode == RETRYABLE_FAILURE, stderr.decode()
+    code, stdout, stderr = await _sigterm_once_running(db, alert_id, client_id, job, env,
+                                                       EXIT_BOUND_SECONDS)
+    assert code == RETRYABLE_FAILURE, stderr.decode()
     row = await run_row(db, job)
     assert (row["status"], row["error"]) == ("failed", "interrupted (SIGTERM)")
     finished = _lines(stdout.decode())[-1]
