@@ -139,18 +139,30 @@ def test_failing_plugin_is_reported_and_retried(
     operator.stop()
 
 
+def _token_file_login(
+    tmp_path: Path, emulator: Emulator, fronts: list[AuthFront], *, server_token: str,
+    file_token: str,
+) -> tuple[AuthFront, Path, Path]:
+    """A front that accepts ``server_token`` (its ``authority`` can change that), and a
+    kubeconfig whose user reads its token from a file holding ``file_token``: the front, the
+    token file, the kubeconfig."""
+    authority = TokenAuthority(tmp_path, token=server_token)
+    front = AuthFront(emulator.url, authority).start()
+    fronts.append(front)
+    token = tmp_path / "token"
+    token.write_text(file_token)
+    config = write_kubeconfig(tmp_path / "config", {"front": {"server": front.url}},
+                              {"u": {"tokenFile": str(token)}}, {"front": ("front", "u")}, "front")
+    return front, token, config
+
+
 def test_wrong_token_is_reported_and_retried(
     emulator: Emulator, db: Database, operator_factory: Any, tmp_path: Path,
     fronts: list[AuthFront], caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="alert_operator")  # alertctl sync's tests silence it
-    authority = TokenAuthority(tmp_path, token="right-token")
-    front = AuthFront(emulator.url, authority).start()
-    fronts.append(front)
-    token = tmp_path / "token"
-    token.write_text("wrong-token")
-    config = write_kubeconfig(tmp_path / "config", {"front": {"server": front.url}},
-                              {"u": {"tokenFile": str(token)}}, {"front": ("front", "u")}, "front")
+    _, token, config = _token_file_login(
+        tmp_path, emulator, fronts, server_token="right-token", file_token="wrong-token")
     alert = db.add_alert("later")
     operator = operator_factory(kube_login=KubeLogin(str(config)))
     wait_for(lambda: "HTTP 401 Unauthorized" in caplog.text, timeout=10)
@@ -166,16 +178,11 @@ def test_credentials_revoked_while_running_refused_then_resumed(
     fronts: list[AuthFront], caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="alert_operator")  # alertctl sync's tests silence it
-    authority = TokenAuthority(tmp_path, token="old-token")
-    front = AuthFront(emulator.url, authority).start()
-    fronts.append(front)
-    token = tmp_path / "token"
-    token.write_text("old-token")
-    config = write_kubeconfig(tmp_path / "config", {"front": {"server": front.url}},
-                              {"u": {"tokenFile": str(token)}}, {"front": ("front", "u")}, "front")
+    front, token, config = _token_file_login(
+        tmp_path, emulator, fronts, server_token="old-token", file_token="old-token")
     operator = operator_factory(kube_login=KubeLogin(str(config)))
     operator.wait_synced()
-    authority.set("new-token")  # revoked; the token file still has the old one
+    front.authority.set("new-token")  # revoked; the token file still has the old one
     refused = db.add_alert("refused")
     # Refused twice (the request, then again after reading the token file anew): not fatal.
     wait_for(lambda: front.rejected.count(emulator.cronjob_path(cronjob_name(refused))) == 2,
