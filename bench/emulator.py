@@ -92,6 +92,7 @@ class Frontend:
         counts["writes"] = self.emulator.writes()
         live = sum(1 for o in self.emulator._objects._objects.values() if not o.deleted)
         return {"requests": counts, "objects": live, "now": time.monotonic(),
+                "cpu_seconds": time.process_time(),  # the server's own CPU (its share of a run)
                 "first_request_at": self.first_request_at,
                 "first_create_at": self.first_create_at,
                 "last_create_at": self.last_create_at}

@@ -1,6 +1,6 @@
 """Profile the whole ``alert-operator run`` process with py-spy during a cold sync or a restart.
 
-    python -m bench.profile_process [--n 2000] [--restart] [--top 40]
+    python -m bench.profile_process [--n 2000] [--restart] [--server] [--top 40]
 
 Starts the emulator and a throwaway PostgreSQL as ``make bench`` does, loads N alerts, runs the
 operator with ``py-spy record --pid`` attached from its exec until all N CronJobs are stored
@@ -8,6 +8,8 @@ operator with ``py-spy record --pid`` attached from its exec until all N CronJob
 collapsed stacks to ``bench/results/profiles/process-<scenario>-<n>.txt`` (not
 committed) (flamegraph.pl or
 speedscope read them). Prints the functions with the most samples, inclusive and exclusive.
+``--server``: the same run, but py-spy on the test API server's process (what serving the
+operator costs the server, e.g. its watch stream; ``process-<scenario>-server-<n>.txt``).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def _py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL)
 
 
-async def profile(count: int, restart: bool, top: int) -> None:
+async def profile(count: int, restart: bool, top: int, server: bool = False) -> None:
     with emulator() as api, postgres() as database:
         ctx = Context(api, database, Sizes(), quick=False)
         url = await loaded_database(ctx, count)
@@ -74,10 +76,11 @@ async def profile(count: int, restart: bool, top: int) -> None:
         else:
             await api.control("clear")
         scenario = "restart" if restart else "cold"
-        output = RESULTS_DIR / "profiles" / f"process-{scenario}-{count}.txt"
+        whose = "-server" if server else ""
+        output = RESULTS_DIR / "profiles" / f"process-{scenario}{whose}-{count}.txt"
         output.parent.mkdir(parents=True, exist_ok=True)
         operator = OperatorProcess(api.url, url, IDLE_RESYNC_SECONDS)
-        spy = _py_spy(operator.process.pid, output)
+        spy = _py_spy(api.process.pid if server else operator.process.pid, output)
         try:
             if restart:
                 operator.wait_for_syncs(1, STORE_LIMIT_SECONDS)
@@ -96,9 +99,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_process")
     parser.add_argument("--n", type=int, default=2_000)
     parser.add_argument("--restart", action="store_true")
+    parser.add_argument("--server", action="store_true",
+                        help="profile the test API server instead of the operator")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
-    asyncio.run(profile(args.n, args.restart, args.top))
+    asyncio.run(profile(args.n, args.restart, args.top, args.server))
 
 
 if __name__ == "__main__":
