@@ -18,6 +18,8 @@ from alert_core.settings import Settings
 from bench import data
 
 PAGE_SIZE = 500  # kubectl's default chunk size
+METADATA_LIST_ACCEPT = ("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+                        "application/json")
 
 
 def cronjobs_path(namespace: str) -> str:
@@ -53,8 +55,10 @@ async def cold_sync(api_url: str, namespace: str, count: int, concurrency: int) 
             "failures": failures, "requests": count}
 
 
-async def list_and_select(api_url: str, namespace: str, database_url: str) -> dict[str, Any]:
-    """One paginated list of the managed CronJobs and one SELECT of every alert."""
+async def list_and_select(api_url: str, namespace: str, database_url: str,
+                          metadata_only: bool = False) -> dict[str, Any]:
+    """One paginated list of the managed CronJobs (``metadata_only``: of their metadata, as
+    kube.METADATA_LIST_ACCEPT asks) and one SELECT of every alert."""
     started = time.perf_counter()
     conn = await asyncpg.connect(database_url)
     try:
@@ -65,7 +69,8 @@ async def list_and_select(api_url: str, namespace: str, database_url: str) -> di
     selected = time.perf_counter()
     items = pages = 0
     token = ""
-    async with aiohttp.ClientSession() as session:
+    headers = {"Accept": METADATA_LIST_ACCEPT} if metadata_only else {}
+    async with aiohttp.ClientSession(headers=headers) as session:
         while True:
             params = {"labelSelector": MANAGED_SELECTOR, "limit": str(PAGE_SIZE)}
             if token:

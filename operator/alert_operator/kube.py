@@ -26,6 +26,10 @@ Body = dict[str, Any]
 LIST_PAGE_SIZE = 500
 REQUEST_TIMEOUT_SECONDS = 30.0
 MERGE_PATCH = "application/merge-patch+json"
+# The objects' metadata only (meta.k8s.io/v1 PartialObjectMetadataList, as client-go's metadata
+# client asks), else the full objects: a server may not serve the first.
+METADATA_LIST_ACCEPT = ("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+                        "application/json")
 RETRYABLE_STATUSES = frozenset({409, 429}) | frozenset(range(500, 600))
 
 
@@ -64,8 +68,11 @@ class KubeApi(Protocol):
 
     async def list_managed_cronjobs(self, namespace: str) -> list[Body]: ...
 
-    def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
-        """The same, one page at a time (a full sync reduces each page before the next)."""
+    def managed_cronjob_pages(
+        self, namespace: str, *, metadata_only: bool = False
+    ) -> AsyncIterator[list[Body]]:
+        """The same, one page at a time (a full sync reduces each page before the next).
+        ``metadata_only``: each item may have its ``metadata`` only (a server may send more)."""
         ...
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None: ...
@@ -165,6 +172,7 @@ class HttpKubeApi:
         params: Mapping[str, str] | None = None,
         body: Body | None = None,
         content_type: str = "application/json",
+        accept: str | None = None,
     ) -> Body:
         group, resource, verb = permission
         if not self._allows(group, resource, verb):
@@ -175,7 +183,8 @@ class HttpKubeApi:
             await self._fresh_credentials(self._connection)
         for attempt in (1, 2):
             used = self._connection
-            status, text = await self._send(verb, method, path, params, data, content_type)
+            status, text = await self._send(verb, method, path, params, data, content_type,
+                                            accept)
             if status == 401 and attempt == 1 and self._relogin is not None:
                 await self._fresh_credentials(used)  # rotated or revoked: log in, try once more
                 continue
@@ -189,11 +198,13 @@ class HttpKubeApi:
 
     async def _send(
         self, verb: str, method: str, path: str, params: Mapping[str, str] | None,
-        data: str | None, content_type: str,
+        data: str | None, content_type: str, accept: str | None = None,
     ) -> tuple[int, str]:
         headers = dict(self._auth_headers)
         if data is not None:
             headers["Content-Type"] = content_type
+        if accept is not None:
+            headers["Accept"] = accept
         try:
             async with self._session.request(
                 method, self.server + path, params=params, data=data, headers=headers
@@ -208,14 +219,16 @@ class HttpKubeApi:
         path = f"/apis/batch/v1/namespaces/{quote(namespace)}/cronjobs"
         return f"{path}/{quote(name)}" if name else path
 
-    async def _pages(self, resource: str, path: str) -> AsyncIterator[list[Body]]:
+    async def _pages(self, resource: str, path: str,
+                     accept: str | None = None) -> AsyncIterator[list[Body]]:
         """Page by page (limit/continue); labels re-checked here: a server may ignore selectors."""
         token = ""
         while True:
             params = {"labelSelector": MANAGED_SELECTOR, "limit": str(LIST_PAGE_SIZE)}
             if token:
                 params["continue"] = token
-            page = await self._request(("batch", resource, "list"), "GET", path, params=params)
+            page = await self._request(("batch", resource, "list"), "GET", path, params=params,
+                                       accept=accept)
             token = str((page.get("metadata") or {}).get("continue") or "")
             items = [item for item in page.get("items") or [] if is_managed(item)]
             del page
@@ -230,8 +243,11 @@ class HttpKubeApi:
     async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
         return await self._list("cronjobs", self._cronjobs(namespace))
 
-    def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
-        return self._pages("cronjobs", self._cronjobs(namespace))
+    def managed_cronjob_pages(
+        self, namespace: str, *, metadata_only: bool = False
+    ) -> AsyncIterator[list[Body]]:
+        return self._pages("cronjobs", self._cronjobs(namespace),
+                           METADATA_LIST_ACCEPT if metadata_only else None)
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None:
         try:

@@ -125,6 +125,7 @@ class Verified:
     row: AlertRow
     paused: bool
     alert: Alert  # the row validated
+    existing: Existing  # the CronJob's summary then (the same digest: the same summary)
 
 
 class Summarizer:
@@ -157,22 +158,33 @@ class Summarizer:
 
     def __call__(self, body: Mapping[str, Any], body_digest: str | None = None) -> Existing:
         """``body_digest``: its :func:`digest`, given to use (and keep) earlier verdicts."""
+        if body_digest is not None:
+            known = self.remembered(body, body_digest)
+            if known is not None:
+                return known
         name = str((body.get("metadata") or {}).get("name") or "")
         alert_id = alert_id_of(body)
+        item = summarize(body, self.desired(alert_id, name))
         row = None if alert_id is None else self._rows.get(alert_id)
-        if body_digest is None or row is None or name != cronjob_name(row.id):
-            return summarize(body, self.desired(alert_id, name))
-        paused = self._pauses.is_paused(row.id)
-        before = self._verified.get(row.id)
-        if before is not None and before.digest == body_digest and before.paused == paused \
-                and before.row == row:
-            self.validated[row.id] = before.alert
-            item = summarize(body, None, in_sync=True)
-        else:
-            item = summarize(body, self.desired(alert_id, name))
-        if item.matches:
-            self.verified_now[row.id] = Verified(body_digest, row, paused, self.validated[row.id])
+        if body_digest is not None and item.matches and row is not None:
+            self.verified_now[row.id] = Verified(body_digest, row, self._pauses.is_paused(row.id),
+                                                 self.validated[row.id], item)
         return item
+
+    def remembered(self, body: Mapping[str, Any], body_digest: str) -> Existing | None:
+        """The summary an earlier sync made of this CronJob, while its digest, its alert's row
+        and pause are as they were then; it needs only the body's ``metadata`` (a CronJob read
+        from a metadata-only list). None: it must be summarized from its whole body."""
+        alert_id = alert_id_of(body)
+        before = None if alert_id is None else self._verified.get(alert_id)
+        name = (body.get("metadata") or {}).get("name")
+        if before is None or before.digest != body_digest or before.existing.name != name \
+                or before.row != self._rows.get(before.row.id) \
+                or before.paused != self._pauses.is_paused(before.row.id):
+            return None
+        self.validated[before.row.id] = before.alert
+        self.verified_now[before.row.id] = before
+        return before.existing
 
 
 @dataclass(frozen=True, slots=True)

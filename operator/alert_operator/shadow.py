@@ -58,12 +58,15 @@ class ShadowCluster:
     async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
         return [body async for page in self.managed_cronjob_pages(namespace) for body in page]
 
-    async def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
+    async def managed_cronjob_pages(
+        self, namespace: str, *, metadata_only: bool = False
+    ) -> AsyncIterator[list[Body]]:
         names = sorted(name for space, name in self._objects if space == namespace)
         for start in range(0, len(names), LIST_PAGE_SIZE):
             page = [json.loads(self._objects[(namespace, name)])
                     for name in names[start:start + LIST_PAGE_SIZE]]
-            yield [body for body in page if is_managed(body)]
+            yield [{"metadata": body["metadata"]} if metadata_only else body
+                   for body in page if is_managed(body)]
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None:
         text = self._objects.get((namespace, name))

@@ -21,10 +21,13 @@ class Client:
         self.server = server
 
     def request(self, method: str, path: str, body: Any = None,
-                content_type: str = "application/json") -> tuple[int, Any]:
+                content_type: str = "application/json",
+                accept: str | None = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.server.url + path, data=data, method=method)
         request.add_header("Content-Type", content_type)
+        if accept is not None:
+            request.add_header("Accept", accept)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return int(response.status), json.loads(response.read() or b"null")

@@ -11,6 +11,9 @@ kmock serves discovery, routing and error rendering; this class owns writes, lis
   is applied as a merge patch (our objects have no lists it would merge by key);
 - lists honour ``labelSelector`` (equality, sets, existence), ``limit`` and ``continue`` (a page
   seeks to its token in the keys kept in list order: its cost is its size, not the count of all);
+- a list whose ``Accept`` asks for ``as=PartialObjectMetadataList`` (meta.k8s.io/v1) first gets
+  the objects' metadata only, as a ``PartialObjectMetadataList``; any other ``Accept`` gets the
+  full objects;
 - a watch with a ``resourceVersion`` sends only the later events from a bounded history, and
   ``410 Gone`` (an ERROR event) when that version is older than the history;
 - ``fail_next(method, *statuses)`` answers the next requests with errors without applying them;
@@ -39,6 +42,7 @@ from tests.apiserver.selectors import SelectorError, parse_selector
 KINDS = {"cronjobs": "CronJob", "jobs": "Job", "pods": "Pod", "events": "Event",
          "namespaces": "Namespace", "leases": "Lease",
          "customresourcedefinitions": "CustomResourceDefinition"}
+METADATA_LIST = "as=PartialObjectMetadataList"
 HISTORY = 1_000  # watch events kept for watches that start from a resourceVersion (memory)
 MUTATIONS = {"POST": kmock.action.CREATE, "PATCH": kmock.action.UPDATE,
              "PUT": kmock.action.UPDATE, "DELETE": kmock.action.DELETE}
@@ -51,6 +55,14 @@ class ApiError(k8s.KubernetesError):
     status: int = 500
     reason: str = "InternalError"
     message: str = "injected"
+
+
+def wants_metadata_only(headers: Any) -> bool:
+    """The first media type of ``Accept`` (in the client's order, as the server negotiates)
+    asks for the metadata-only list."""
+    accept = next((value for key, value in dict(headers).items() if key.lower() == "accept"), "")
+    first = str(accept).split(",")[0]
+    return METADATA_LIST in first.replace(" ", "")
 
 
 def list_order(entry: tuple[str, str, Any]) -> tuple[str, str]:
@@ -273,6 +285,11 @@ class ApiServer(kmock.KubernetesEmulator):
         metadata: dict[str, Any] = {"resourceVersion": str(self.version)}
         if token:
             metadata["continue"] = token
+        if wants_metadata_only(request.headers):
+            return {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList",
+                    "metadata": metadata, "items": [
+                        {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
+                         "metadata": item["metadata"]} for item in items]}
         resource = request.resource
         assert resource is not None
         api_version = f"{resource.group}/{resource.version}" if resource.group else \

@@ -56,6 +56,42 @@ def test_pagination_with_limit_and_continue(client: Client) -> None:
     assert seen == ["a", "b", "c", "d", "e"] and pages == 3
 
 
+METADATA_ACCEPT = ("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
+                   "application/json")
+
+
+def test_a_metadata_only_list_pages_the_same_objects_without_their_spec(client: Client) -> None:
+    for name in "cba":
+        make(client, name, tier="web")
+    make(client, "d", tier="db")
+    full = client.get("a")
+    pages: list[Any] = []
+    token = ""
+    while True:
+        status, body = client.request("GET", f"{BASE}?labelSelector=tier%3Dweb&limit=2"
+                                      f"&continue={token}", accept=METADATA_ACCEPT)
+        assert status == 200, body
+        pages.append(body)
+        token = body["metadata"].get("continue", "")
+        if not token:
+            break
+    assert [body["kind"] for body in pages] == ["PartialObjectMetadataList"] * 2
+    items = [item for body in pages for item in body["items"]]
+    assert [item["metadata"]["name"] for item in items] == ["a", "b", "c"]
+    assert {(item["apiVersion"], item["kind"]) for item in items} == {
+        ("meta.k8s.io/v1", "PartialObjectMetadata")}
+    assert all(set(item) == {"apiVersion", "kind", "metadata"} for item in items)
+    assert items[0]["metadata"] == full["metadata"]  # uid, generation, labels, versions
+
+
+def test_a_list_that_prefers_full_objects_gets_them(client: Client) -> None:
+    make(client, "a")
+    for accept in (None, "application/json", "application/json, " + METADATA_ACCEPT):
+        status, body = client.request("GET", BASE, accept=accept)
+        assert status == 200 and body["kind"] == "CronJobList", (accept, body)
+        assert "spec" in body["items"][0]
+
+
 def test_paging_at_size_costs_its_pages_and_seeks_per_namespace(
         server: ThreadedApiServer, client: Client) -> None:
     # 120 CronJobs in two namespaces, created out of name order; a page looks at the objects

@@ -37,7 +37,7 @@ import pytest
 
 from alert_core.settings import Settings
 from alert_operator.state import OperatorState
-from tests.apiserver.server import ApiServer
+from tests.apiserver.server import ApiServer, wants_metadata_only
 from tests.apiserver.serving import ThreadedApiServer
 from tests.operator.log_capture import json_lines  # noqa: F401 (a fixture for the tests here)
 
@@ -108,6 +108,14 @@ class Emulator(ThreadedApiServer):
     def requests(self) -> list[tuple[str, str]]:
         """Every request so far as (METHOD, path)."""
         return self.run(lambda: [(str(r.method.value).upper(), r.url.path) for r in self.handler])
+
+    def cronjob_reads(self, since: int = 0) -> list[tuple[str, bool]]:
+        """The CronJob reads (lists and single objects; not watches) from request ``since``
+        on, as (path, whether its Accept asked for a metadata-only list first)."""
+        return self.run(lambda: [
+            (r.url.path, wants_metadata_only(r.headers)) for r in list(self.handler)[since:]
+            if str(r.method.value).upper() == "GET" and "/cronjobs" in r.url.path
+            and r.url.query.get("watch") not in ("1", "true")])
 
     def writes(self, since: int = 0) -> list[tuple[str, str]]:
         """Write requests (POST/PATCH/PUT/DELETE) among the requests from index ``since`` on,

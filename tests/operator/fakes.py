@@ -1,8 +1,10 @@
 """In-memory fakes of the reconciler's seams (AlertSource, KubeApi, Clock) for fast unit tests.
 
 Like a real API server, the fake cluster fills defaults the desired object lacks (uid,
-resourceVersion, creationTimestamp, status), bumps resourceVersion only when the stored object
-changes, and answers errors queued for a verb with the typed errors of ``alert_operator.kube``.
+resourceVersion, generation, creationTimestamp, status), bumps resourceVersion only when the
+stored object changes and generation only when its spec does, serves metadata-only lists
+(unless told not to, as a server may not), and answers errors queued for a verb with the typed
+errors of ``alert_operator.kube``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import copy
 import uuid
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,8 +76,9 @@ class FakeAlertSource:
 class FakeCluster:
     """The KubeApi of the reconciler, over a dict of CronJobs in one namespace."""
 
-    def __init__(self, page_size: int = 7) -> None:
+    def __init__(self, page_size: int = 7, *, serves_metadata_lists: bool = True) -> None:
         self.cronjobs: dict[str, Body] = {}
+        self.serves_metadata_lists = serves_metadata_lists
         self.writes: list[tuple[str, str]] = []  # (verb, name) of every write attempted
         self.failures: dict[str, deque[int]] = defaultdict(deque)  # verb -> statuses to answer
         self.page_size = page_size
@@ -83,6 +86,9 @@ class FakeCluster:
         self.hold: asyncio.Event | None = None  # set: creates wait for it (writes in flight)
         self.creates_started = 0
         self.creates_finished = 0
+        self.lists: list[bool] = []  # per list: whether it asked for metadata only
+        self.gets = 0
+        self.before_get: Callable[[str], None] | None = None  # someone else acts first
 
     def fail_next(self, verb: str, *statuses: int) -> None:
         self.failures[verb].extend(statuses)
@@ -103,14 +109,22 @@ class FakeCluster:
     async def list_managed_cronjobs(self, namespace: str) -> list[Body]:
         return [item async for page in self.managed_cronjob_pages(namespace) for item in page]
 
-    async def managed_cronjob_pages(self, namespace: str) -> AsyncIterator[list[Body]]:
+    async def managed_cronjob_pages(
+        self, namespace: str, *, metadata_only: bool = False
+    ) -> AsyncIterator[list[Body]]:
         self._answer("list")
-        items = [copy.deepcopy(b) for _, b in sorted(self.cronjobs.items()) if is_managed(b)]
+        self.lists.append(metadata_only)
+        partial = metadata_only and self.serves_metadata_lists
+        items = [copy.deepcopy({"metadata": b["metadata"]} if partial else b)
+                 for _, b in sorted(self.cronjobs.items()) if is_managed(b)]
         for start in range(0, max(len(items), 1), self.page_size):
             yield items[start:start + self.page_size]
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None:
         self._answer("get")
+        self.gets += 1
+        if self.before_get is not None:
+            self.before_get(name)
         body = self.cronjobs.get(name)
         return None if body is None else copy.deepcopy(body)
 
@@ -125,7 +139,8 @@ class FakeCluster:
         if name in self.cronjobs:
             raise RetryableApiError("create", 409, "AlreadyExists", f"{name} exists")
         stored = copy.deepcopy(body)
-        stored["metadata"].update(uid=str(uuid.uuid4()), creationTimestamp="2026-01-01T00:00:00Z")
+        stored["metadata"].update(uid=str(uuid.uuid4()), creationTimestamp="2026-01-01T00:00:00Z",
+                                  generation=1)
         stored["status"] = {}
         return self._store(stored)
 
@@ -134,10 +149,21 @@ class FakeCluster:
         self._answer("patch")
         if name not in self.cronjobs:
             raise NotFoundError("patch", 404, "NotFound", name)
-        merged = _merge(copy.deepcopy(self.cronjobs[name]), patch)
-        if merged == self.cronjobs[name]:
-            return copy.deepcopy(merged)
-        return self._store(merged)
+        return self._changed(name, _merge(copy.deepcopy(self.cronjobs[name]), patch))
+
+    def hand_edit(self, name: str, change: Callable[[Body], None]) -> None:
+        """Someone else's write (kubectl edit): ``change`` applied to the stored object."""
+        edited = copy.deepcopy(self.cronjobs[name])
+        change(edited)
+        self._changed(name, edited)
+
+    def _changed(self, name: str, new: Body) -> Body:
+        old = self.cronjobs[name]
+        if new == old:
+            return copy.deepcopy(new)
+        if new.get("spec") != old.get("spec"):
+            new["metadata"]["generation"] = int(old["metadata"].get("generation") or 0) + 1
+        return self._store(new)
 
     async def delete_cronjob(
         self, namespace: str, name: str, *, propagation: str = "Background"

@@ -328,8 +328,8 @@ def test_re_syncs_repair_what_changed_after_a_sync_found_it_in_sync() -> None:
     async def steps(world: World) -> None:
         edited, renamed, paused = await scheduled(world, 3)
         assert (await world.reconciler.full_sync()).actions["update"] == 0
-        body = world.cluster.cronjobs[cronjob_name(edited)]
-        body["spec"]["concurrencyPolicy"] = "Allow"
+        world.cluster.hand_edit(cronjob_name(edited),
+                                lambda body: body["spec"].update(concurrencyPolicy="Allow"))
         world.source.rows[renamed] = dataclasses.replace(world.source.rows[renamed], name="new")
         world.source.paused.add(paused)
         result = await world.reconciler.full_sync()

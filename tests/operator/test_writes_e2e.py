@@ -40,6 +40,12 @@ def test_three_full_syncs_of_settled_alerts_make_zero_writes(
     full_syncs_later(op, 3)
     assert emulator.writes(since) == []
     assert versions(emulator) == stored
+    # Found in sync before: listed by metadata only, none read whole (snapshot._read_cluster).
+    reads = [(path, metadata) for path, metadata in emulator.cronjob_reads(since)
+             if path == emulator.cronjob_path()]
+    assert len(reads) >= 3 and all(metadata for _, metadata in reads), reads
+    assert [path for path, _ in emulator.cronjob_reads(since)
+            if path.startswith(emulator.cronjob_path() + "/")] == []
 
 
 def test_a_restart_makes_zero_writes(
