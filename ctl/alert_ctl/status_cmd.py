@@ -50,8 +50,9 @@ from alert_ctl.formatting import (
 from alert_ctl.tables import Column, print_table, short_ids
 from alert_operator.kube import ApiError
 from alert_operator.login import KubeLogin
-from alert_operator.planner import Summarizer, plan
+from alert_operator.planner import plan
 from alert_operator.state import AlertState
+from alert_operator.summarizer import Summarizer
 
 ID_COLUMNS = (Column("NAME"), Column("ID", keep=True))
 WIDE_ID_COLUMNS = (*ID_COLUMNS, Column("CLIENT", keep=True))

@@ -36,12 +36,13 @@ from alert_operator.event_queue import WatchEventQueue
 from alert_operator.gate import AlertLocks, Gate
 from alert_operator.kube import KubeApi
 from alert_operator.logs import alert_fields, log_context, sync_scope
-from alert_operator.planner import ActionKind, Plan, Verified, plan
+from alert_operator.planner import ActionKind, Plan, plan
 from alert_operator.record import failed_actions, record
 from alert_operator.report import report
 from alert_operator.snapshot import ReadError, Snapshot, read
 from alert_operator.source import AlertSource
 from alert_operator.state import OperatorState
+from alert_operator.summarizer import Verified
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,9 @@ from alert_core.settings import Settings
 from alert_operator.collector import collector_paused
 from alert_operator.kube import ApiError, Body, KubeApi, is_managed
 from alert_operator.logs import alert_fields
-from alert_operator.planner import Existing, Summarizer, Verified, digest
+from alert_operator.planner import Existing, digest
 from alert_operator.source import AlertSource, SourceError
+from alert_operator.summarizer import Summarizer, Verified
 
 log = logging.getLogger(__name__)
 # A full sync after one that found CronJobs in sync lists metadata only; it reads whole the

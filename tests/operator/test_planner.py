@@ -21,13 +21,9 @@ from alert_core.db.alerts import AlertRow
 from alert_core.db.pauses import Pauses
 from alert_core.settings import Settings
 from alert_operator.compare import matches
-from alert_operator.planner import (
-    Plan,
-    Summarizer,
-    digest,
-    summarize,
-)
+from alert_operator.planner import Plan, digest, summarize
 from alert_operator.planner import plan as make_plan
+from alert_operator.summarizer import Summarizer
 
 SETTINGS = Settings(namespace="alerts", mass_delete_min=3, max_delete_fraction=0.5)
 NO_PAUSES = Pauses(False, frozenset())

@@ -323,7 +323,7 @@ def test_one_alert_deletes_wait_for_a_full_sync_that_holds_nothing_back() -> Non
 
 
 def test_re_syncs_repair_what_changed_after_a_sync_found_it_in_sync() -> None:
-    # A no-op sync keeps its verdicts of "in sync" for the next one (planner.Verified): a hand
+    # A no-op sync keeps its verdicts of "in sync" for the next one (summarizer.Verified): a hand
     # edit, a changed row and a pause must each still be seen.
     async def steps(world: World) -> None:
         edited, renamed, paused = await scheduled(world, 3)
