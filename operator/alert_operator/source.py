@@ -90,7 +90,7 @@ class PostgresAlertSource:
                 async with self._pool.acquire() as conn:
                     yield conn
         except DB_ERRORS as error:
-            raise source_error(error) from error
+            raise _source_error(error) from error
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -117,7 +117,7 @@ class DatabaseAlertSource:
                 rows = await load_alerts(conn, self.settings)
                 return rows, await load_pauses(conn, self.settings)
         except (*DB_ERRORS, SQLAlchemyError) as error:
-            raise source_error(error) from error
+            raise _source_error(error) from error
 
     async def read_one(self, alert_id: uuid.UUID) -> tuple[AlertRow | None, Pauses]:
         # Imported here: as in read_all.
@@ -131,9 +131,9 @@ class DatabaseAlertSource:
                 row = await get_alert(conn, self.settings, alert_id)
                 return row, await load_pauses(conn, self.settings)
         except (*DB_ERRORS, SQLAlchemyError) as error:
-            raise source_error(error) from error
+            raise _source_error(error) from error
 
 
-def source_error(error: BaseException) -> SourceError:
+def _source_error(error: BaseException) -> SourceError:
     first_line = (str(error).splitlines() or [""])[0][:MAX_ERROR_LINE]
     return SourceError(type(error).__name__, first_line)
