@@ -69,10 +69,6 @@ class LazyEngine:
             self._engine = make_engine(self._settings, pool_size=self._pool_size)
         return self._engine
 
-    @property
-    def made(self) -> bool:
-        return self._engine is not None
-
     async def dispose(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
