@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 
-from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_ctl.cluster import ClusterUnavailableError, connect, describe_cluster_error
 from alert_ctl.common import (
@@ -44,7 +43,7 @@ from alert_operator.login import KubeLogin
 from alert_operator.logs import TextFormatter
 from alert_operator.planner import Action
 from alert_operator.reconciler import Reconciler, SyncResult
-from alert_operator.source import DatabaseAlertSource
+from alert_operator.source import PostgresAlertSource
 from alert_operator.state import OperatorState
 
 KINDS = ("create", "update", "recreate", "suspend", "delete")
@@ -81,18 +80,18 @@ class Progress:
 
 async def run_sync(settings: Settings, kube_login: KubeLogin | None = None) -> SyncResult:
     """One full sync with the operator's Reconciler; raises ClusterUnavailableError/ApiError."""
-    engine = make_engine(settings, pool_size=2)
+    source = PostgresAlertSource(settings, pool_size=2)  # the operator's own read
     progress = Progress()
     try:
         async with connect(kube_login) as api:
             # Fail fast, with a clear line, when the cluster does not answer at all.
             await api.list_managed_cronjobs(settings.namespace)
-            reconciler = Reconciler(settings, DatabaseAlertSource(engine, settings), api,
+            reconciler = Reconciler(settings, source, api,
                                     OperatorState(dry_run=settings.dry_run), progress=progress)
             return await reconciler.full_sync()
     finally:
         progress.stop()
-        await engine.dispose()
+        await source.close()
 
 
 def _action_doc(action: Action, result: SyncResult, dry_run: bool) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from alert_core.db.tables import NOTIFY_CHANNEL
+from alert_core.db.names import NOTIFY_CHANNEL
 from alert_core.safe_json import JsonLimitError, loads_bounded
 from alert_core.settings import Settings
 from alert_operator import change_latency

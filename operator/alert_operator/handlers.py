@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL
-from alert_core.db.alerts import column_types, unexpected_types
-from alert_core.db.engine import make_engine
+from alert_core.db.alert_rows import unexpected_types
+from alert_core.db.engine import LazyEngine
 from alert_core.settings import Settings
 from alert_operator import status
 from alert_operator.changefeed import ChangeFeed
@@ -32,7 +30,7 @@ from alert_operator.jobs import JobOutcomeRecorder
 from alert_operator.kube import HttpKubeApi, KubeApi, is_managed
 from alert_operator.login import KubeLogin, LoginFailure
 from alert_operator.reconciler import Reconciler
-from alert_operator.source import DatabaseAlertSource
+from alert_operator.source import PostgresAlertSource, SourceError
 from alert_operator.state import OperatorState
 from alert_operator.unstarted import UnstartedRuns
 
@@ -51,8 +49,8 @@ class Runtime:
 
     settings: Settings
     state: OperatorState
-    engine: AsyncEngine | None = None
     api: KubeApi | None = None
+    source: PostgresAlertSource | None = None
     reconciler: Reconciler | None = None
     events: EventRecorder | None = None
     jobs: JobOutcomeRecorder | None = None
@@ -61,14 +59,19 @@ class Runtime:
     logged_in: asyncio.Event = field(default_factory=asyncio.Event)
     kube_login: KubeLogin = field(default_factory=KubeLogin)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # SQLAlchemy's, for the parts that write or query runs: made when one first needs it (the
+    # alerts are read with asyncpg, by the source).
+    engine: LazyEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = LazyEngine(self.settings)
 
     def start(self, api: KubeApi) -> None:
         """Build the parts around ``api`` and start the periodic sync and the change feed."""
         self.api = api
-        self.engine = make_engine(self.settings)
         self.events = EventRecorder(api, self.settings)
-        source = DatabaseAlertSource(self.engine, self.settings)
-        self.reconciler = Reconciler(self.settings, source, api, self.state, self.events)
+        self.source = PostgresAlertSource(self.settings)
+        self.reconciler = Reconciler(self.settings, self.source, api, self.state, self.events)
         self.jobs = JobOutcomeRecorder(self.engine, self.settings, self.events)
         self.unstarted = UnstartedRuns(self.settings, self.state, self.events)
         feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)
@@ -80,7 +83,7 @@ class Runtime:
         ]
 
     async def start_status(self) -> None:
-        """/status, /metrics: the server opens its own engine when ours does not exist yet."""
+        """/status, /metrics (and the web UI), querying runs through our engine."""
         self.status_server = status.StatusServer(self.settings, self.state, self.engine,
                                                  liveness_port=self.settings.liveness_port,
                                                  ui_parts=self)
@@ -101,11 +104,11 @@ class Runtime:
     async def _check_columns(self) -> None:
         """One warning line per column of the alerts table whose type is not ours (a text id):
         such a table is read all the same, each value checked on its own."""
-        assert self.engine is not None
+        assert self.source is not None
         try:
-            async with asyncio.timeout(COLUMN_CHECK_TIMEOUT_SECONDS), self.engine.connect() as conn:
-                types = await column_types(conn, self.settings)
-        except (SQLAlchemyError, OSError, TimeoutError):
+            async with asyncio.timeout(COLUMN_CHECK_TIMEOUT_SECONDS):
+                types = await self.source.column_types()
+        except (SourceError, TimeoutError):
             return  # the full sync reports the database
         for line in unexpected_types(types, self.settings):
             log.warning("alerts table: %s", line)
@@ -142,8 +145,9 @@ class Runtime:
             await self.status_server.stop()
         if isinstance(self.api, HttpKubeApi):
             await self.api.close()
-        if self.engine is not None:
-            await self.engine.dispose()
+        if self.source is not None:
+            await self.source.close()
+        await self.engine.dispose()
         log.info("alert-operator stopped")
 
 

@@ -18,13 +18,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING, Any
 
 from alert_core.cronjob import (
     ALERT_ID_LABEL,
@@ -33,7 +30,6 @@ from alert_core.cronjob import (
     MANAGED_BY_LABEL,
     cronjob_name,
 )
-from alert_core.db.history import JobFailure, record_job_failure, run_by_job_name
 from alert_core.db.runs import clip_error
 from alert_core.jobname import scheduled_time_from_job_name
 from alert_core.settings import Settings
@@ -42,6 +38,9 @@ from alert_operator.logs import LogFields, alert_fields
 from alert_operator.metrics import ALERT_FAILED_RUNS, MALFORMED_JOBS, RUNS
 from alert_operator.overdue import OVERDUE
 from alert_operator.retry_job import RETRY_OF_ANNOTATION
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +202,12 @@ def _count(value: object) -> int:
 
 
 class JobOutcomeRecorder:
-    """Call :meth:`handle` for every watch event of a managed Job."""
+    """Call :meth:`handle` for every watch event of a managed Job; ``engine`` is called when
+    the first ended Job is recorded (alert_core.db.engine.LazyEngine)."""
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: Callable[[], AsyncEngine],
         settings: Settings,
         events: EventRecorder | None,
         *,
@@ -224,6 +224,9 @@ class JobOutcomeRecorder:
         info = finished_job(job)
         if info is None or info.key in self._handled:
             return
+        # Imported at the first ended Job, with the engine: SQLAlchemy is not on the start-up path.
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             if info.retry_of is not None:
                 retried = await self._retried_run(info)
@@ -269,7 +272,9 @@ class JobOutcomeRecorder:
         """A retry Job's outcome belongs to the run it retried (the row its pods claim), as
         long as no newer retry has taken that run over; None (and handled) when one has."""
         assert info.retry_of is not None
-        async with self._engine.connect() as conn:
+        from alert_core.db.history import run_by_job_name  # SQLAlchemy: see handle
+
+        async with self._engine().connect() as conn:
             run = await run_by_job_name(conn, self._settings, info.retry_of)
         if run is None or run.alert_id != info.alert_id or run.retry_job_name != info.job_name:
             self._mark_handled(info.key)
@@ -280,6 +285,8 @@ class JobOutcomeRecorder:
 
     async def _record_failure(self, info: FinishedJob) -> tuple[str, bool]:
         """Upsert the failed run; its status afterwards and whether the runner had a row."""
+        from alert_core.db.history import JobFailure, record_job_failure  # SQLAlchemy: see handle
+
         now = datetime.now(UTC)
         failure = JobFailure(
             alert_id=info.alert_id, client_id=info.client_id, job_name=info.job_name,
@@ -287,11 +294,13 @@ class JobOutcomeRecorder:
             attempts=info.attempts, started_at=info.started_at,
             finished_at=info.finished_at or now, error=info.error,
         )
-        async with self._engine.begin() as conn:
+        async with self._engine().begin() as conn:
             return await record_job_failure(conn, self._settings, failure, now)
 
     async def _status(self, job_name: str) -> str | None:
-        async with self._engine.connect() as conn:
+        from alert_core.db.history import run_by_job_name  # SQLAlchemy: see handle
+
+        async with self._engine().connect() as conn:
             run = await run_by_job_name(conn, self._settings, job_name)
         return None if run is None else run.status
 

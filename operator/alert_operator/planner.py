@@ -41,8 +41,8 @@ from alert_core.cronjob import (
     cronjob_timing,
     desired_cronjob,
 )
-from alert_core.db.alerts import AlertRow
-from alert_core.db.pauses import Pauses
+from alert_core.db.alert_rows import AlertRow
+from alert_core.db.pause_set import Pauses
 from alert_core.settings import Settings
 from alert_operator.compare import matches
 from alert_operator.logs import LogFields, alert_fields

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alert_core.cronjob import CONTAINER_NAME
-from alert_core.db.retry import RetryTarget
 from alert_operator.manual_job import ManualJobError, job_from_cronjob
+
+if TYPE_CHECKING:  # SQLAlchemy's module; this one is on the operator's start-up path (jobs.py)
+    from alert_core.db.retry import RetryTarget
 
 RETRY_OF_ANNOTATION = "alert-operator/retry-of"  # the retried run's Job name
 RETRY_RUN_ANNOTATION = "alert-operator/retry-run-id"

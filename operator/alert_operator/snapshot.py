@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from alert_core.alert import Alert
 from alert_core.cronjob import cronjob_name
-from alert_core.db.alerts import AlertRow
-from alert_core.db.pauses import Pauses
+from alert_core.db.alert_rows import AlertRow
+from alert_core.db.pause_set import Pauses
 from alert_core.settings import Settings
 from alert_operator.collector import collector_paused
 from alert_operator.kube import ApiError, Body, KubeApi, is_managed

@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alert_core.db.engine import make_engine
-from alert_core.db.history import last_runs
+from alert_core.db.engine import LazyEngine
 from alert_core.frequency import zone
 from alert_core.schedule import CronSyntaxError
 from alert_core.settings import Settings
@@ -30,7 +28,11 @@ from alert_operator.metrics import REGISTRY
 from alert_operator.overdue import OVERDUE
 from alert_operator.runs_due import RUNS_DUE, cached_schedule
 from alert_operator.state import AlertState, OperatorState
-from alert_operator.ui.app import OperatorParts
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from alert_operator.ui.app import OperatorParts
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +172,7 @@ class StatusServer:
         self,
         settings: Settings,
         state: OperatorState,
-        engine: AsyncEngine | None,
+        engine: Callable[[], AsyncEngine] | None,
         *,
         host: str = HOST,
         port: int | None = None,
@@ -180,8 +182,10 @@ class StatusServer:
         self._settings = settings
         self._ui_parts = ui_parts
         self._state = state
-        self.engine = engine
-        self._own_engine = False
+        # Called at the first query (SQLAlchemy is not imported before); without one given, a
+        # small one of our own when there is a database to query.
+        self._own_engine = engine is None and bool(settings.database_url)
+        self._engine = LazyEngine(settings, pool_size=2) if self._own_engine else engine
         self._host = host
         self._port = settings.status_port if port is None else port
         self._liveness_port = liveness_port
@@ -203,16 +207,14 @@ class StatusServer:
             # Imported here: the UI's pages import this module (health, for the overview).
             from alert_operator.ui.server import mount, ui_application
 
-            mount(app, ui_application(self._settings, self._state, lambda: self.engine,
+            mount(app, ui_application(self._settings, self._state, self._engine_or_none,
                                       self._ui_parts))
         return app
 
+    def _engine_or_none(self) -> AsyncEngine | None:
+        return None if self._engine is None else self._engine()
+
     async def start(self) -> None:
-        if self.engine is None and self._settings.database_url:
-            # Started (at kopf's start-up) before the operator has its engine: a small one of
-            # our own, so that /status can read the last runs from the first request on.
-            self.engine = make_engine(self._settings, pool_size=2)
-            self._own_engine = True
         try:
             self._runner = await self._serve(self.app(), self._port)
             if self._liveness_port is not None:
@@ -253,9 +255,8 @@ class StatusServer:
             if runner is not None:
                 await runner.cleanup()
         self._runner = self._liveness_runner = None
-        if self._own_engine and self.engine is not None:
-            await self.engine.dispose()
-            self.engine, self._own_engine = None, False
+        if self._own_engine and isinstance(self._engine, LazyEngine):
+            await self._engine.dispose()
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         # Answers at once: the rule reads the operator's state, never the database or the API.
@@ -324,12 +325,17 @@ class StatusServer:
         """The latest run of each alert, in one query; an error leaves them out, said why."""
         if not ids:
             return {}, None
-        if self.engine is None:
+        if self._engine is None:
             return {}, "no database connection yet"
+        # Imported at the first query, with the engine (SQLAlchemy): not on the start-up path.
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from alert_core.db.history import last_runs
+
         # The one definition of "last run" (alert_core.db.history), as alertctl status has it.
         try:
             async with asyncio.timeout(LAST_RUNS_TIMEOUT_SECONDS):
-                async with self.engine.connect() as conn:
+                async with self._engine().connect() as conn:
                     runs = await last_runs(conn, self._settings, ids)
         except (SQLAlchemyError, OSError, TimeoutError) as error:
             message = _one_line(error)

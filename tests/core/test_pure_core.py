@@ -34,3 +34,13 @@ def test_what_the_runner_shares_is_standard_library_only(module: str) -> None:
     outside = {name for name in added - set(sys.stdlib_module_names)
                if not name.startswith("_sysconfigdata")}
     assert outside == {"alert_core"}
+
+
+@pytest.mark.parametrize("module", ["alert_core.db.direct_reads", "alert_core.db.engine",
+                                    "alert_operator.main", "alert_operator.ui.server"])
+def test_the_operators_start_up_modules_import_no_sqlalchemy_and_no_jinja2(module: str) -> None:
+    """What the operator imports before its first sync (the e2e test in
+    tests/operator/test_startup_imports_e2e.py runs the whole process)."""
+    loaded = _loaded_after(f"import {module}")
+    assert module in loaded
+    assert {name for name in loaded if name.split(".")[0] in ("sqlalchemy", "jinja2")} == set()

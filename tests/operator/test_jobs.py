@@ -102,7 +102,7 @@ async def test_failure_the_runner_never_recorded_is_inserted(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
     api = FakeEventsApi()
-    recorder = JobOutcomeRecorder(engine, settings, EventRecorder(api, settings))
+    recorder = JobOutcomeRecorder(lambda: engine, settings, EventRecorder(api, settings))
     before = runs_metric("failed")
     await recorder.handle(job())
     [row] = await runs(db)
@@ -129,7 +129,7 @@ async def test_repeated_watch_events_and_restarts_change_nothing(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
     api = FakeEventsApi()
-    recorder = JobOutcomeRecorder(engine, settings, EventRecorder(api, settings))
+    recorder = JobOutcomeRecorder(lambda: engine, settings, EventRecorder(api, settings))
     failed = job(uid="job-uid-1")
     await recorder.handle(failed)
     first = await runs(db)
@@ -139,7 +139,7 @@ async def test_repeated_watch_events_and_restarts_change_nothing(
     assert runs_metric("failed") == before
     assert len(api.created) == 1
     # A restarted operator sees the Job again: the row stays as it was.
-    await JobOutcomeRecorder(engine, settings, None).handle(failed)
+    await JobOutcomeRecorder(lambda: engine, settings, None).handle(failed)
     assert await runs(db) == first
 
 
@@ -148,7 +148,7 @@ async def test_run_left_running_by_a_killed_pod_becomes_failed(
 ) -> None:
     await add_run(db, "running", attempts=2)
     api = FakeEventsApi()
-    recorder = JobOutcomeRecorder(engine, settings, EventRecorder(api, settings))
+    recorder = JobOutcomeRecorder(lambda: engine, settings, EventRecorder(api, settings))
     await recorder.handle(job(reason="DeadlineExceeded",
                               message="Job was active longer than specified deadline",
                               failed_pods=1))
@@ -165,7 +165,7 @@ async def test_the_runners_own_error_is_kept(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
     await add_run(db, "failed", error="webhook answered 500", attempts=4)
-    recorder = JobOutcomeRecorder(engine, settings, None)
+    recorder = JobOutcomeRecorder(lambda: engine, settings, None)
     await recorder.handle(job(reason="PodFailurePolicy",
                               message="Container runner for pod x failed with exit code 3"))
     [row] = await runs(db)
@@ -179,7 +179,7 @@ async def test_final_runs_are_never_overwritten(
     await add_run(db, final)
     [before_row] = await runs(db)
     api = FakeEventsApi()
-    recorder = JobOutcomeRecorder(engine, settings, EventRecorder(api, settings))
+    recorder = JobOutcomeRecorder(lambda: engine, settings, EventRecorder(api, settings))
     before = runs_metric(final)
     await recorder.handle(job())
     assert await runs(db) == [before_row]
@@ -193,7 +193,7 @@ async def test_complete_jobs_are_counted_by_the_runs_outcome(
 ) -> None:
     await add_run(db, final)
     [before_row] = await runs(db)
-    recorder = JobOutcomeRecorder(engine, settings, None)
+    recorder = JobOutcomeRecorder(lambda: engine, settings, None)
     before = runs_metric(final)
     await recorder.handle(job(condition="Complete", reason="CompletionsReached", failed_pods=0))
     assert runs_metric(final) == before + 1
@@ -205,7 +205,7 @@ async def test_complete_jobs_are_counted_by_the_runs_outcome(
 async def test_manual_run_failure(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
-    recorder = JobOutcomeRecorder(engine, settings, None)
+    recorder = JobOutcomeRecorder(lambda: engine, settings, None)
     await recorder.handle(job(f"{CRONJOB}-manual-x7k2p", reason="PodFailurePolicy",
                               message="Container runner for pod failed with exit code 3"))
     [row] = await runs(db)
@@ -216,7 +216,7 @@ async def test_manual_run_failure(
 async def test_unmanaged_or_unfinished_jobs_are_ignored(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
-    recorder = JobOutcomeRecorder(engine, settings, None)
+    recorder = JobOutcomeRecorder(lambda: engine, settings, None)
     await recorder.handle(job(managed=False))
     await recorder.handle(job(condition=None))
     await recorder.handle({"metadata": {"name": "x"}})
@@ -233,12 +233,12 @@ async def test_database_down_does_not_raise_and_is_retried(
     failed = job(uid="job-uid-db-down")
     before = runs_metric("failed")
     try:
-        await JobOutcomeRecorder(broken_engine, broken, None).handle(failed)
+        await JobOutcomeRecorder(lambda: broken_engine, broken, None).handle(failed)
     finally:
         await broken_engine.dispose()
     assert runs_metric("failed") == before
     # Not remembered as handled: a later watch event records it.
-    recorder = JobOutcomeRecorder(engine, settings, None)
+    recorder = JobOutcomeRecorder(lambda: engine, settings, None)
     await recorder.handle(failed)
     assert [row["status"] for row in await runs(db)] == ["failed"]
 
@@ -270,7 +270,7 @@ def test_job_name_whose_minutes_overflow_the_date_is_a_manual_run() -> None:
 async def test_overflowing_job_name_is_recorded_as_a_manual_run(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
-    recorder = JobOutcomeRecorder(engine, settings, None)
+    recorder = JobOutcomeRecorder(lambda: engine, settings, None)
     await recorder.handle(job(f"{CRONJOB}-9999999999"))
     [row] = await runs(db)
     assert (row["job_name"], row["status"]) == (f"{CRONJOB}-9999999999", "failed")
@@ -284,7 +284,7 @@ async def test_status_failed_that_is_not_a_count_is_counted_and_recorded_as_zero
     body = job()
     body["status"]["failed"] = failed
     before = malformed_metric("status.failed")
-    await JobOutcomeRecorder(engine, settings, None).handle(body)
+    await JobOutcomeRecorder(lambda: engine, settings, None).handle(body)
     [row] = await runs(db)
     assert row["status"] == "failed" and row["attempts"] == 0
     assert malformed_metric("status.failed") == before + 1
@@ -297,7 +297,7 @@ async def test_job_parts_that_are_not_objects_are_counted_and_ignored(
     body = job()
     body[field] = ["not", "an", "object"]
     before = malformed_metric(field)
-    await JobOutcomeRecorder(engine, settings, None).handle(body)
+    await JobOutcomeRecorder(lambda: engine, settings, None).handle(body)
     assert await runs(db) == []
     assert malformed_metric(field) == before + 1
 
@@ -305,7 +305,7 @@ async def test_job_parts_that_are_not_objects_are_counted_and_ignored(
 async def test_nul_in_a_condition_message_is_stored_escaped(
     engine: AsyncEngine, settings: Settings, db: asyncpg.Connection
 ) -> None:
-    await JobOutcomeRecorder(engine, settings, None).handle(job(message="bad\x00news"))
+    await JobOutcomeRecorder(lambda: engine, settings, None).handle(job(message="bad\x00news"))
     [row] = await runs(db)
     # PostgreSQL text cannot hold NUL: stored as its escape, like the runner's errors.
     assert row["error"] == f"{BACKOFF[0]}: bad\\x00news"

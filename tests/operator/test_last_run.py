@@ -43,7 +43,7 @@ async def test_status_and_alertctl_agree_on_the_last_run(
 
     engine = make_engine(settings)
     client: TestClient[Any, Any] = TestClient(TestServer(StatusServer(
-        settings, OperatorState(alerts={alert.id: alert}), engine).app()))
+        settings, OperatorState(alerts={alert.id: alert}), lambda: engine).app()))
     await client.start_server()
     try:
         body = await (await client.get("/status")).json()

@@ -39,7 +39,7 @@ async def reserved_run(database_url: str, retry_job_name: str) -> AsyncIterator[
 async def _handle(settings: Settings, body: dict[str, Any]) -> None:
     engine = make_engine(settings)
     try:
-        await JobOutcomeRecorder(engine, settings, None).handle(body)
+        await JobOutcomeRecorder(lambda: engine, settings, None).handle(body)
     finally:
         await engine.dispose()
 

@@ -96,7 +96,8 @@ async def client_for(
 
     async def make(state: OperatorState, server_settings: Settings | None = None,
                    server_engine: AsyncEngine | None = None) -> TestClient[Any, Any]:
-        server = StatusServer(server_settings or settings, state, server_engine or engine)
+        chosen = server_engine or engine
+        server = StatusServer(server_settings or settings, state, lambda: chosen)
         client: TestClient[Any, Any] = TestClient(TestServer(server.app()))
         await client.start_server()
         clients.append(client)
@@ -249,8 +250,9 @@ async def test_healthz_follows_liveness(client_for: Any, settings: Settings) -> 
     assert "last successful full sync" in await response.text()
 
 
-async def test_without_an_engine_yet(settings: Settings) -> None:
-    server = StatusServer(settings, healthy_state(DAILY_PARIS), None)
+async def test_without_a_database(settings: Settings) -> None:
+    no_database = settings.model_copy(update={"database_url": None})
+    server = StatusServer(no_database, healthy_state(DAILY_PARIS), None)
     async with TestClient(TestServer(server.app())) as client:
         body = await (await client.get("/status")).json()
     check_schema(body)

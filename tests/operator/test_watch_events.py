@@ -16,11 +16,10 @@ from typing import Any
 import asyncpg
 
 from alert_core.cronjob import cronjob_name
-from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_operator.kube import HttpKubeApi
 from alert_operator.reconciler import Reconciler
-from alert_operator.source import DatabaseAlertSource
+from alert_operator.source import PostgresAlertSource
 from alert_operator.state import OperatorState
 from tests.operator.conftest import NAMESPACE, Database, Emulator
 
@@ -48,14 +47,13 @@ def run(emulator: Emulator, database_url: str,
         steps: Callable[[Reconciler], Awaitable[None]]) -> None:
     async def _main() -> None:
         settings = Settings(database_url=database_url, namespace=NAMESPACE)
-        engine = make_engine(settings)
+        source = PostgresAlertSource(settings)
         api = HttpKubeApi(PlainHttp(emulator.url))
         try:
-            source = DatabaseAlertSource(engine, settings)
             await steps(Reconciler(settings, source, api, OperatorState()))
         finally:
             await api.close()
-            await engine.dispose()
+            await source.close()
 
     asyncio.run(_main())
 

@@ -13,8 +13,8 @@ import pytest
 from alert_core.settings import Settings
 from alert_operator.state import OperatorState
 from alert_operator.status import StatusServer
-from alert_operator.ui.app import CSP
 from alert_operator.ui.catalog import PAGE_SIZE
+from alert_operator.ui.routes import CSP
 from tests.operator.conftest import Database
 from tests.ui.conftest import SCRIPT_NAME
 

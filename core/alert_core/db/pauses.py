@@ -16,23 +16,16 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alert_core.db.tables import GLOBAL_PAUSE_ID, state_tables
+from alert_core.db.pause_set import GLOBAL_PAUSE_UUID, Pauses
+from alert_core.db.tables import state_tables
 from alert_core.settings import Settings
 
-GLOBAL_PAUSE_UUID = uuid.UUID(GLOBAL_PAUSE_ID)
+# Kept importable from here, where they were defined before alert_core.db.pause_set.
+__all__ = ["GLOBAL_PAUSE_UUID", "MAX_BY_LENGTH", "MAX_REASON_LENGTH", "PauseRecord", "Pauses",
+           "load_pause_records", "load_pauses", "pause", "resume"]
+
 MAX_REASON_LENGTH = 1000
 MAX_BY_LENGTH = 200
-
-
-@dataclass(frozen=True)
-class Pauses:
-    """Which alerts are paused; ``everything`` is the global stop switch."""
-
-    everything: bool
-    alert_ids: frozenset[uuid.UUID]
-
-    def is_paused(self, alert_id: uuid.UUID) -> bool:
-        return self.everything or alert_id in self.alert_ids
 
 
 @dataclass(frozen=True)
@@ -51,8 +44,7 @@ class PauseRecord:
 
 async def load_pauses(conn: AsyncConnection, settings: Settings) -> Pauses:
     table = state_tables(settings.state_schema).pauses
-    ids = frozenset((await conn.execute(select(table.c.alert_id))).scalars())
-    return Pauses(GLOBAL_PAUSE_UUID in ids, ids - {GLOBAL_PAUSE_UUID})
+    return Pauses.of((await conn.execute(select(table.c.alert_id))).scalars())
 
 
 async def load_pause_records(

@@ -21,12 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from alert_core.db import runs
+from alert_core.db.names import GLOBAL_PAUSE_ID as GLOBAL_PAUSE_ID
+from alert_core.db.names import NOTIFY_CHANNEL as NOTIFY_CHANNEL
+from alert_core.db.names import PAUSES_TABLE
+from alert_core.db.names import VERSION_TABLE as VERSION_TABLE
 
-NOTIFY_CHANNEL = "alert_operator_changes"
-VERSION_TABLE = "alert_operator_version"
 SYSTEM_USER_ID = str(runs.SYSTEM_USER_ID)  # defined once, in the runner's cheap module
-# The alert_pauses row with this id pauses every alert (the old scheduler's global stop).
-GLOBAL_PAUSE_ID = "00000000-0000-0000-0000-000000000000"
 
 RUN_TRIGGERS = ("schedule", "manual")
 RUN_STATUSES = ("running", "succeeded", "failed", "skipped")
@@ -81,7 +81,7 @@ class StateTables:
             Column("retry_requested_at", DateTime(timezone=True)),
         )
         self.pauses = Table(
-            "alert_pauses",
+            PAUSES_TABLE,
             metadata,
             Column("alert_id", UUID(as_uuid=True), primary_key=True),
             Column("paused_by", Text, nullable=False),

@@ -24,9 +24,10 @@ from alert_core.db.retry import NotRetryableError, RetryTarget, claim_retry, rel
 from alert_operator.kube import ApiError
 from alert_operator.manual_job import ManualJobError, job_from_cronjob, manual_job_name
 from alert_operator.retry_job import retry_job_from_cronjob
-from alert_operator.ui.app import PREFIX, AuditEntry, UiContext
+from alert_operator.ui.app import AuditEntry, UiContext
 from alert_operator.ui.auth import Auth, check_origin, set_cookie
 from alert_operator.ui.queries import ReadError, in_connection, one_line
+from alert_operator.ui.routes import PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +44,6 @@ class JobStarter(Protocol):
 class Actions:
     def __init__(self, ui: UiContext, auth: Auth) -> None:
         self.ui, self.auth = ui, auth
-
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/login", self.login_page)
-        app.router.add_post("/login", self.login)
-        app.router.add_post("/logout", self.logout)
-        app.router.add_post("/sync", self.sync)
-        app.router.add_post("/alerts/{alert_id}/pause", self.pause)
-        app.router.add_post("/alerts/{alert_id}/resume", self.resume)
-        app.router.add_post("/alerts/{alert_id}/run-now", self.run_now)
-        app.router.add_post("/runs/{run_id}/retry", self.retry)
 
     # --- signing in ---------------------------------------------------------------------
     async def login_page(self, request: web.Request) -> web.Response:

@@ -1,20 +1,18 @@
-"""The web UI's aiohttp application, mounted at ``/ui/`` on the status server.
+"""What the web UI's handlers share: the templates, the context of a request, the parts.
 
-Every response carries a strict Content-Security-Policy: no script at all, styles and images
-from the package's own ``static/`` only (no CDN: clusters often have no internet), no framing,
-forms posting only back here. Templates autoescape, and every value they print first has its
-control and bidi characters shown as escapes (:func:`alert_core.printable.visible`): alert names
-and run errors are written by the application's users.
+The URLs and the security headers are :mod:`.routes`. Templates autoescape, and every value
+they print first has its control and bidi characters shown as escapes
+(:func:`alert_core.printable.visible`): alert names and run errors are written by the
+application's users.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
-from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
@@ -27,21 +25,11 @@ from alert_operator.events import EventRecorder
 from alert_operator.reconciler import Reconciler
 from alert_operator.state import OperatorState
 from alert_operator.ui.catalog import NextRuns, ViewCache
+from alert_operator.ui.routes import PREFIX
 from alert_operator.ui.timeline import ChartCache
 
-PREFIX = "/ui"
 AUDIT_SIZE = 200
 MAX_NOTICE = 200
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",  # "no-referrer" would make browsers send "Origin: null"
-    "Cache-Control": "no-store",
-}
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class OperatorParts(Protocol):
@@ -121,19 +109,3 @@ class UiContext:
             **values)
         return web.Response(text=page, status=status, content_type="text/html",
                             charset="utf-8")
-
-
-@web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as error:
-        error.headers.update(SECURITY_HEADERS)
-        raise
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-def static_folder() -> Path:
-    return Path(str(resources.files("alert_operator.ui") / "static"))
-

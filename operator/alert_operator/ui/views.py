@@ -89,12 +89,6 @@ class Pages:
     def __init__(self, ui: UiContext) -> None:
         self.ui = ui
 
-    def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/", self.overview)
-        app.router.add_get("/alerts", self.alerts)
-        app.router.add_get("/alerts/{alert_id}", self.alert)
-        app.router.add_get("/timeline", self.timeline)
-
     def _helpers(self, now: datetime) -> dict[str, Any]:
         return {"now": now, "relative": lambda moment: relative(moment, now),
                 "duration": duration, "in_zone": in_zone}
