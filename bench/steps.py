@@ -1,6 +1,6 @@
 """The operator's own code, run inside a child process (see :mod:`bench.child`).
 
-``reconcile`` builds what ``alert-operator run`` builds around the reconciler (settings, engine,
+``reconcile`` builds what ``alert-operator run`` builds around the reconciler (settings, source,
 the aiohttp API client, state) but without kopf, so that the child's peak RSS and wall time are
 those of the sync itself. It imports nothing from kopf.
 """
@@ -12,11 +12,10 @@ import resource
 import time
 from typing import Any
 
-from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_operator.kube import HttpKubeApi
 from alert_operator.reconciler import Reconciler
-from alert_operator.source import DatabaseAlertSource
+from alert_operator.source import PostgresAlertSource
 from alert_operator.state import OperatorState
 
 
@@ -64,9 +63,9 @@ async def reconcile(
     """``syncs`` full syncs one after another; wall time, actions and RSS after each."""
     settings = Settings(database_url=database_url, namespace=namespace,
                         max_concurrency=concurrency)
-    engine = make_engine(settings)
+    source = PostgresAlertSource(settings)
     api = HttpKubeApi(PlainHttp(api_url))
-    reconciler = Reconciler(settings, DatabaseAlertSource(engine, settings), api, OperatorState())
+    reconciler = Reconciler(settings, source, api, OperatorState())
     runs = []
     collector = GcClock()
     try:
@@ -81,5 +80,5 @@ async def reconcile(
                          "failed": len(result.failed), "rss_mb": round(_rss_mb(), 1)})
     finally:
         await api.close()
-        await engine.dispose()
+        await source.close()
     return {"syncs": runs}

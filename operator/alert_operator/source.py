@@ -3,7 +3,7 @@
 The reconciler sees only :class:`AlertSource` (tests give it an in-memory one); any failure to
 read is one :class:`SourceError` with a one-line message, raised before anything is planned.
 The operator reads with asyncpg (:class:`PostgresAlertSource`: no SQLAlchemy on its start-up
-path); :class:`DatabaseAlertSource` is the same read through an SQLAlchemy engine.
+path); alertctl's SQLAlchemy reads (alert_core.db.alerts) decode the rows with the same code.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import asyncpg
 
@@ -27,9 +27,6 @@ from alert_core.db.direct_reads import (
 from alert_core.db.engine import connect_options
 from alert_core.db.pause_set import Pauses
 from alert_core.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 DB_TIMEOUT_SECONDS = 60.0
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
@@ -96,42 +93,6 @@ class PostgresAlertSource:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
-
-
-class DatabaseAlertSource:
-    """The same reads through an SQLAlchemy engine (``alertctl sync``, the bench)."""
-
-    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
-        self.engine = engine
-        self.settings = settings
-
-    async def read_all(self) -> tuple[list[AlertRow], Pauses]:
-        # Imported here: the operator's start-up path imports this module, not SQLAlchemy.
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from alert_core.db.alerts import load_alerts
-        from alert_core.db.pauses import load_pauses
-
-        try:
-            async with asyncio.timeout(DB_TIMEOUT_SECONDS), self.engine.connect() as conn:
-                rows = await load_alerts(conn, self.settings)
-                return rows, await load_pauses(conn, self.settings)
-        except (*DB_ERRORS, SQLAlchemyError) as error:
-            raise _source_error(error) from error
-
-    async def read_one(self, alert_id: uuid.UUID) -> tuple[AlertRow | None, Pauses]:
-        # Imported here: as in read_all.
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from alert_core.db.alerts import get_alert
-        from alert_core.db.pauses import load_pauses
-
-        try:
-            async with asyncio.timeout(DB_TIMEOUT_SECONDS), self.engine.connect() as conn:
-                row = await get_alert(conn, self.settings, alert_id)
-                return row, await load_pauses(conn, self.settings)
-        except (*DB_ERRORS, SQLAlchemyError) as error:
-            raise _source_error(error) from error
 
 
 def _source_error(error: BaseException) -> SourceError:

@@ -12,8 +12,8 @@ from typing import Any
 
 from alert_core.alert import Alert, AlertError, validate_alert
 from alert_core.cronjob import cronjob_name, desired_cronjob
-from alert_core.db.alerts import AlertRow
-from alert_core.db.pauses import Pauses
+from alert_core.db.alert_rows import AlertRow
+from alert_core.db.pause_set import Pauses
 from alert_core.settings import Settings
 from alert_operator.planner import Existing, alert_id_of, summarize
 

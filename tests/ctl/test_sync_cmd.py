@@ -10,12 +10,11 @@ from pathlib import Path
 import jsonschema
 
 from alert_core.cronjob import cronjob_name
-from alert_core.db.engine import make_engine
 from alert_core.settings import Settings
 from alert_ctl.cluster import connect
 from alert_ctl.schemas import SYNC
 from alert_operator.reconciler import Reconciler
-from alert_operator.source import DatabaseAlertSource
+from alert_operator.source import PostgresAlertSource
 from alert_operator.state import OperatorState
 from tests.ctl.conftest import DEAD_DATABASE_URL, NAMESPACE, Database, Emulator, Result
 
@@ -86,13 +85,12 @@ def test_pause_survives_resyncs_and_operator_restarts(
     settings = Settings(database_url=database_url, namespace=NAMESPACE)
 
     async def restart_and_sync() -> dict[str, int]:
-        engine = make_engine(settings)
+        source = PostgresAlertSource(settings)
         try:
             async with connect() as api:
-                result = await Reconciler(settings, DatabaseAlertSource(engine, settings), api,
-                                         OperatorState()).full_sync()
+                result = await Reconciler(settings, source, api, OperatorState()).full_sync()
         finally:
-            await engine.dispose()
+            await source.close()
         assert result.ok, result
         return result.actions
 

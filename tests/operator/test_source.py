@@ -12,11 +12,12 @@ import asyncpg
 import pytest
 
 from alert_core.db.alert_rows import BATCH_SIZE, AlertRow
-from alert_core.db.alerts import column_types
+from alert_core.db.alerts import column_types, get_alert, load_alerts
 from alert_core.db.engine import make_engine
 from alert_core.db.pause_set import GLOBAL_PAUSE_UUID, Pauses
+from alert_core.db.pauses import load_pauses
 from alert_core.settings import Settings
-from alert_operator.source import DatabaseAlertSource, PostgresAlertSource, SourceError
+from alert_operator.source import PostgresAlertSource, SourceError
 
 DAILY = json.dumps({"type": "daily", "time": "09:00", "timezone": "UTC"})
 # What PostgreSQL accepts once the application drops its constraints (hostile data).
@@ -56,23 +57,27 @@ Reading = tuple[list[AlertRow], Pauses, list[tuple[AlertRow | None, Pauses]], di
 
 
 async def _both(settings: Settings, ids: list[uuid.UUID]) -> tuple[Reading, Reading]:
-    """What asyncpg's reader and the SQLAlchemy reader read."""
+    """What asyncpg's reader and alertctl's SQLAlchemy reads read."""
     direct = PostgresAlertSource(settings)
     engine = make_engine(settings, pool_size=1)
-    engine_source = DatabaseAlertSource(engine, settings)
     try:
+        rows, pauses = await direct.read_all()
+        ones = [await direct.read_one(alert_id) for alert_id in ids]
+        direct_reading = (_sorted(rows), pauses, ones, await direct.column_types())
         async with engine.connect() as conn:
-            engine_types = await column_types(conn, settings)
-        results: list[Reading] = []
-        for reader, types in ((direct, await direct.column_types()),
-                              (engine_source, engine_types)):
-            rows, pauses = await reader.read_all()
-            ones = [await reader.read_one(alert_id) for alert_id in ids]
-            results.append((sorted(rows, key=lambda row: str(row.id)), pauses, ones, types))
+            pauses = await load_pauses(conn, settings)
+            engine_reading = (
+                _sorted(await load_alerts(conn, settings)), pauses,
+                [(await get_alert(conn, settings, alert_id), pauses) for alert_id in ids],
+                await column_types(conn, settings))
     finally:
         await direct.close()
         await engine.dispose()
-    return results[0], results[1]
+    return direct_reading, engine_reading
+
+
+def _sorted(rows: list[AlertRow]) -> list[AlertRow]:
+    return sorted(rows, key=lambda row: str(row.id))
 
 
 async def test_hostile_rows_read_as_the_sqlalchemy_reads_read_them(settings: Settings) -> None:
