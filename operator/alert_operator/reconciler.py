@@ -196,7 +196,7 @@ class Reconciler:
     # --- watch events ----------------------------------------------------------------------
     def note_cronjob_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         """A managed CronJob changed: reduce the event now, reconcile later (:meth:`run_events`).
-        Returns at once, so kopf drops the body."""
+        Returns at once, so the watch drops the body."""
         self.watch.note(event_type, body)
 
     async def run_events(self) -> None:
