@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Protocol
 
@@ -78,7 +77,6 @@ class CronJobWatch:
         self.timeout_seconds = timeout_seconds
         self.backoff = backoff
         self.ready = asyncio.Event()  # set once the first version is known (or could not be)
-        self.delivered: Counter[str] = Counter()  # events handed to on_event, by type
 
     async def run(self) -> None:
         """Forever (until cancelled): stream, reconnect, re-list when the version expired."""
@@ -103,6 +101,9 @@ class CronJobWatch:
             except ApiError as error:
                 delay = self._delay(failures)
                 log.warning("CronJob watch: %s; again in %.1f s", error, delay)
+            except Exception:  # a bug must not end the watch for good
+                delay = self._delay(failures)
+                log.exception("CronJob watch crashed; again in %.1f s", delay)
             self.ready.set()  # the first sync must not wait for a cluster that does not answer
             failures += 1
             await asyncio.sleep(delay)
@@ -132,6 +133,7 @@ class CronJobWatch:
             log.warning("CronJob watch: skipped a line that is not JSON (%s)", error)
             return
         kind = event.get("type") if isinstance(event, dict) else None
+        kind = kind if isinstance(kind, str) else None
         body = event.get("object") if isinstance(event, dict) else None
         metadata = body.get("metadata") if isinstance(body, dict) else None
         if kind == "ERROR":
@@ -145,9 +147,13 @@ class CronJobWatch:
         version = metadata.get("resourceVersion")
         if isinstance(version, str) and version:
             self.version = version
-        if kind in CHANGES and is_managed(body):
-            self.delivered[kind] += 1
-            self.on_event(kind, body)
+        if kind in CHANGES:
+            try:
+                if is_managed(body):
+                    self.on_event(kind, body)
+            except Exception as error:  # one odd object must not end the stream
+                log.error("CronJob watch: an event of %.100r not handled: %s",
+                          metadata.get("name"), error)
 
     @staticmethod
     def _error(status: Mapping[str, Any]) -> None:

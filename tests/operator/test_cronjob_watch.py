@@ -105,7 +105,9 @@ def test_unmanaged_and_hostile_lines_are_skipped_with_one_line_each(
     async def steps(watch: CronJobWatch, seen: Seen) -> None:
         for line in (json.dumps(foreign).encode(),  # a server that ignored the selector
                      b"\x00not json\x1b[31m", b'{"type": "MODIFIED", "object": {}}',
-                     b'["a list"]', b'{"type": "ADDED", "object": {"metadata": "x"}}'):
+                     b'["a list"]', b'{"type": "ADDED", "object": {"metadata": "x"}}',
+                     b'{"type": ["ADDED"], "object": {"metadata": {}}}',
+                     b'{"type": "MODIFIED", "object": {"metadata": {"labels": ["x"]}}}'):
             await asyncio.to_thread(emulator.send_watch_line, line + b"\n")
         await create(emulator, cronjob("after"))
         await seen.until(1)
@@ -113,7 +115,7 @@ def test_unmanaged_and_hostile_lines_are_skipped_with_one_line_each(
 
     run_watch(emulator, steps)
     warnings = [r for r in caplog.records if r.name == LOGGER]
-    assert len(warnings) == 4 and all(r.exc_info is None for r in warnings)
+    assert len(warnings) == 6 and all(r.exc_info is None for r in warnings)
     assert "not JSON" in warnings[0].getMessage()
     assert len(emulator.cronjob_requests(kmock.action.WATCH)) == 1
 
