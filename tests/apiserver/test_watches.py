@@ -61,11 +61,12 @@ def open_watch(server: ThreadedApiServer, query: str) -> tuple[list[bytes], thre
 
 
 def wait_for_watchers(server: ThreadedApiServer, count: int) -> None:
+    """Until exactly ``count`` watches are open (an ended one may linger a moment)."""
     def watching() -> int:
         return sum(bus.consumer_count for bus in server.api._buses.values())
 
     for _ in range(200):
-        if server.run(watching) >= count:
+        if server.run(watching) == count:
             return
         threading.Event().wait(0.05)
     raise AssertionError("the watch did not start")
@@ -82,6 +83,7 @@ def test_open_watches_closed_expired_or_fed_a_raw_line(
     server.call(server.api.close_watches())
     reader.join(timeout=10)
     assert lines[0] == b"not json" and events(lines[1:]) == [("ADDED", "a")]
+    wait_for_watchers(server, 0)
 
     lines, reader = open_watch(server, f"resourceVersion={version}")
     wait_for_watchers(server, 1)
