@@ -72,7 +72,10 @@ class Runtime:
         self.engine = make_engine(self.settings)
         self.events = EventRecorder(api, self.settings)
         source = DatabaseAlertSource(self.engine, self.settings)
-        self.reconciler = Reconciler(self.settings, source, api, self.state, self.events)
+        # The Event recorder learns each CronJob's uid from the full sync's list (kubectl
+        # describe matches Events by uid too) and from the watch's events.
+        self.reconciler = Reconciler(self.settings, source, api, self.state, self.events,
+                                     seen=self.events.note_object)
         self.jobs = JobOutcomeRecorder(self.engine, self.settings, self.events)
         self.unstarted = UnstartedRuns(self.settings, self.state, self.events)
         feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ from alert_operator.planner import Existing, Summarizer, Verified, digest
 from alert_operator.source import AlertSource, SourceError
 
 log = logging.getLogger(__name__)
+
+SeenCronJob = Callable[[str, str | None], None]  # (name, uid) of each CronJob a full read listed
 
 
 @dataclass
@@ -49,17 +52,19 @@ class ReadError(Exception):
 
 
 async def read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
-               settings: Settings, verified: dict[uuid.UUID, Verified] | None = None
-               ) -> Snapshot:
+               settings: Settings, verified: dict[uuid.UUID, Verified] | None = None,
+               seen: SeenCronJob | None = None) -> Snapshot:
     """``verified``: an earlier sync's :attr:`Snapshot.verified` (skips comparing what it
-    found in sync and has not changed since). A full read pauses the cyclic collector
-    (:mod:`alert_operator.collector`)."""
+    found in sync and has not changed since); ``seen`` is told each listed CronJob's name and
+    uid (the Event recorder's uids: the watch no longer replays every CronJob at start). A
+    full read pauses the cyclic collector (:mod:`alert_operator.collector`)."""
     with collector_paused() if scope is None else nullcontext():
-        return await _read(scope, source, api, settings, verified)
+        return await _read(scope, source, api, settings, verified, seen)
 
 
 async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
-                settings: Settings, verified: dict[uuid.UUID, Verified] | None) -> Snapshot:
+                settings: Settings, verified: dict[uuid.UUID, Verified] | None,
+                seen: SeenCronJob | None) -> Snapshot:
     try:
         if scope is None:
             rows, pauses = await source.read_all()
@@ -72,7 +77,7 @@ async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
     summarize = Summarizer(rows, pauses, settings, verified)
     try:
         if scope is None:
-            existing, digests = await _read_cluster(api, settings, summarize)
+            existing, digests = await _read_cluster(api, settings, summarize, seen)
         else:
             existing, digests = await _read_cronjob(api, settings, scope, summarize)
     except ApiError as error:
@@ -82,7 +87,7 @@ async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
 
 
 async def _read_cluster(
-    api: KubeApi, settings: Settings, summarize: Summarizer
+    api: KubeApi, settings: Settings, summarize: Summarizer, seen: SeenCronJob | None
 ) -> tuple[list[Existing], dict[uuid.UUID, str]]:
     existing: list[Existing] = []
     digests: dict[uuid.UUID, str] = {}
@@ -93,6 +98,8 @@ async def _read_cluster(
             existing.append(item)
             if item.alert_id is not None and item.name == cronjob_name(item.alert_id):
                 digests[item.alert_id] = body_digest
+            if seen is not None:
+                seen(item.name, (body.get("metadata") or {}).get("uid"))
         del page  # not kept while the next page is read
     return existing, digests
 

@@ -1,6 +1,7 @@
 """The real operator's own CronJob watch: hand edits and deletes repaired through it (the
-periodic sync an hour away), a restart without an ADDED event per CronJob, an expired watch
-answered by a full sync, a closed stream resumed."""
+periodic sync an hour away), a restart without an ADDED event per CronJob (the uids for
+Events learnt from the full sync instead), an expired watch answered by a full sync, a closed
+stream resumed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import kmock
 
 from alert_core.cronjob import cronjob_name
-from tests.operator.conftest import Database, Emulator, wait_for
+from tests.operator.conftest import EVENTS, Database, Emulator, wait_for
 
 HOUR = 3600.0
 
@@ -81,3 +82,27 @@ def test_a_stream_the_server_ends_is_resumed_and_nothing_is_lost(
     assert resumed and all(params["resourceVersion"] == last for params in resumed)
     assert operator.state.full_syncs == 1
     operator.stop()
+
+
+def test_after_a_restart_events_about_unchanged_cronjobs_carry_their_uid(
+    emulator: Emulator, db: Database, operator_factory: Any
+) -> None:
+    alert = db.add_alert("a")
+    name = cronjob_name(alert)
+    first = operator_factory(resync_interval_seconds=HOUR)
+    first.wait_synced()
+    wait_for(lambda: name in emulator.cronjobs())
+    first.stop()
+    db.execute("UPDATE app.alerts SET frequency = '{\"type\": \"fortnightly\"}' WHERE id = $1",
+               alert)
+    second = operator_factory(resync_interval_seconds=HOUR)
+    second.wait_synced()
+
+    def invalid() -> list[dict[str, Any]]:
+        return [e for e in emulator.objects(EVENTS).values() if e.get("reason") == "InvalidAlert"]
+
+    event, = wait_for(invalid, what="the InvalidAlert Event")
+    # kubectl describe matches Events by uid too: learnt from the sync's list, not an ADDED.
+    assert event["involvedObject"]["name"] == name
+    assert event["involvedObject"]["uid"] == emulator.cronjobs()[name]["metadata"]["uid"]
+    second.stop()
