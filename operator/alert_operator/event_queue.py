@@ -1,7 +1,7 @@
 """The queue of CronJob watch events: reduced to (alert id, digest) when they arrive.
 
-kopf keeps an event's body alive until our handler returns, so the handler only notes the event
-here and returns; 10,000 bodies waiting for a full sync were most of the operator's peak memory.
+The CronJob watch (:mod:`alert_operator.cronjob_watch`) notes each event here and drops its
+body; 10,000 bodies waiting for a full sync were once most of the operator's peak memory.
 A later event for the same CronJob replaces one not handled yet.
 """
 

@@ -2,9 +2,9 @@
 
 :class:`Runtime` owns the engine, the API client, the reconciler, the periodic full sync and
 the change feed; it runs the same with kopf (``operate``) or without a cluster (dry-run quick
-start). The kopf handlers only forward: login -> the API client, CronJob events -> the
-reconciler's queue, Job events -> the run recorder and the watch on runs that cannot start,
-cleanup -> shutdown. The liveness probe
+start). Its own watch of the CronJobs (:mod:`alert_operator.cronjob_watch`) feeds the
+reconciler's queue. The kopf handlers only forward: login -> the API client, Job events -> the
+run recorder and the watch on runs that cannot start, cleanup -> shutdown. The liveness probe
 is answered by the status server (:mod:`alert_operator.status`), not by kopf.
 """
 
@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from alert_core.db.engine import LazyEngine
 from alert_core.settings import Settings
 from alert_operator import status
 from alert_operator.changefeed import ChangeFeed
+from alert_operator.cronjob_watch import CronJobWatch
 from alert_operator.events import EventRecorder
 from alert_operator.jobs import JobOutcomeRecorder
 from alert_operator.kube import HttpKubeApi, KubeApi, is_managed
@@ -40,6 +42,7 @@ RETRY_AFTER_ERROR_SECONDS = (2.0, 5.0, 10.0, 30.0, 60.0)
 RETRY_LOGIN_SECONDS = 10.0
 SHUTDOWN_GRACE_SECONDS = 20.0
 COLUMN_CHECK_TIMEOUT_SECONDS = 10.0
+WATCH_READY_TIMEOUT_SECONDS = 10.0  # the first sync waits this long for the watch's version
 MANAGED_LABELS = {MANAGED_BY_LABEL: MANAGED_BY}
 
 
@@ -55,6 +58,7 @@ class Runtime:
     events: EventRecorder | None = None
     jobs: JobOutcomeRecorder | None = None
     unstarted: UnstartedRuns | None = None
+    watch: CronJobWatch | None = None
     status_server: status.StatusServer | None = None
     logged_in: asyncio.Event = field(default_factory=asyncio.Event)
     kube_login: KubeLogin = field(default_factory=KubeLogin)
@@ -71,7 +75,10 @@ class Runtime:
         self.api = api
         self.events = EventRecorder(api, self.settings)
         self.source = PostgresAlertSource(self.settings)
-        self.reconciler = Reconciler(self.settings, self.source, api, self.state, self.events)
+        # The Event recorder learns each CronJob's uid from the full sync's list (kubectl
+        # describe matches Events by uid too) and from the watch's events.
+        self.reconciler = Reconciler(self.settings, self.source, api, self.state, self.events,
+                                     seen=self.events.note_object)
         self.jobs = JobOutcomeRecorder(self.engine, self.settings, self.events)
         self.unstarted = UnstartedRuns(self.settings, self.state, self.events)
         feed = ChangeFeed(self.settings, self._on_change, self._on_reconnect)
@@ -81,6 +88,23 @@ class Runtime:
             asyncio.create_task(self.reconciler.run_events(), name="alert-operator-events"),
             asyncio.create_task(self.unstarted.run(), name="alert-operator-unstarted-runs"),
         ]
+        if isinstance(api, HttpKubeApi):  # a dry-run's shadow cluster changes only by our writes
+            self.watch = CronJobWatch(api, self.settings.namespace, self.note_cronjob_event,
+                                      self.reconciler.full_sync_wanted.set)
+            self.tasks.append(asyncio.create_task(self.watch.run(),
+                                                  name="alert-operator-cronjob-watch"))
+
+    def note_cronjob_event(self, event_type: str, raw: Mapping[str, Any]) -> None:
+        """A managed CronJob's watch event, reduced at once (no body is kept)."""
+        if self.reconciler is None or not is_managed(raw):  # the label, checked again here
+            return
+        metadata = raw.get("metadata") or {}
+        if self.events is not None and metadata.get("uid") and event_type != "DELETED":
+            # kubectl describe matches Events by the object's uid too
+            self.events.note_object(str(metadata.get("name")), str(metadata["uid"]))
+        if self.unstarted is not None and event_type == "DELETED":
+            self.unstarted.forget_cronjob(str(metadata.get("name")))
+        self.reconciler.note_cronjob_event(event_type, raw)
 
     async def start_status(self) -> None:
         """/status, /metrics (and the web UI), querying runs through our engine."""
@@ -117,6 +141,9 @@ class Runtime:
         assert self.reconciler is not None
         await self._check_columns()
         reconciler, failures = self.reconciler, 0
+        if self.watch is not None:  # a change before the watch's version is in the first sync
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.watch.ready.wait(), WATCH_READY_TIMEOUT_SECONDS)
         while True:
             reconciler.full_sync_wanted.clear()
             try:
@@ -182,22 +209,6 @@ async def on_login(memo: Any, **_: Any) -> Any:
     return connection
 
 
-async def on_cronjob_event(*, memo: Any, event: Any, **_: Any) -> None:
-    """Reduce the event and return at once (no await): kopf keeps the body alive until we do,
-    and 10,000 of them waiting for a full sync would be the operator's biggest allocation."""
-    runtime = _runtime(memo)
-    raw = event.get("object") or {}
-    if runtime.reconciler is None or not is_managed(raw):  # the label, checked again here
-        return
-    if runtime.events is not None:  # kubectl describe matches Events by the object's uid too
-        metadata = raw.get("metadata") or {}
-        if metadata.get("uid") and event.get("type") != "DELETED":
-            runtime.events.note_object(str(metadata.get("name")), str(metadata["uid"]))
-    if runtime.unstarted is not None and event.get("type") == "DELETED":
-        runtime.unstarted.forget_cronjob(str((raw.get("metadata") or {}).get("name")))
-    runtime.reconciler.note_cronjob_event(event.get("type"), raw)
-
-
 async def on_job_event(*, memo: Any, event: Any, **_: Any) -> None:
     runtime = _runtime(memo)
     raw = dict(event.get("object") or {})
@@ -219,9 +230,7 @@ def build_registry() -> kopf.OperatorRegistry:
     kopf.on.startup(registry=registry)(on_startup)
     kopf.on.login(registry=registry)(on_login)
     kopf.on.cleanup(registry=registry)(on_cleanup)
-    # on.event handlers add no finalizers and no annotations to the objects they watch.
-    kopf.on.event("batch", "v1", "cronjobs", labels=MANAGED_LABELS, registry=registry)(
-        on_cronjob_event
-    )
+    # on.event handlers add no finalizers and no annotations to the objects they watch. The
+    # CronJobs have the operator's own watch (Runtime.watch).
     kopf.on.event("batch", "v1", "jobs", labels=MANAGED_LABELS, registry=registry)(on_job_event)
     return registry

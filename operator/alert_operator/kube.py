@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -25,6 +25,7 @@ from alert_operator.permissions import allowed
 Body = dict[str, Any]
 LIST_PAGE_SIZE = 500
 REQUEST_TIMEOUT_SECONDS = 30.0
+WATCH_READ_MARGIN_SECONDS = 30.0  # silence beyond the server's own timeoutSeconds: dead stream
 MERGE_PATCH = "application/merge-patch+json"
 # The objects' metadata only (meta.k8s.io/v1 PartialObjectMetadataList, as client-go's metadata
 # client asks), else the full objects: a server may not serve the first.
@@ -111,6 +112,19 @@ def _expired(connection: Any) -> bool:
     if expiration.tzinfo is None:
         expiration = expiration.replace(tzinfo=datetime.UTC)
     return bool(datetime.datetime.now(datetime.UTC) >= expiration)
+
+
+async def _lines(stream: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The non-empty lines of a stream, each as soon as it is complete (no length limit: a
+    line is one watch event, as long as its object)."""
+    pending = b""
+    async for chunk in stream.iter_any():
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
 
 
 class HttpKubeApi:
@@ -248,6 +262,45 @@ class HttpKubeApi:
     ) -> AsyncIterator[list[Body]]:
         return self._pages("cronjobs", self._cronjobs(namespace),
                            METADATA_LIST_ACCEPT if metadata_only else None)
+
+    async def cronjobs_version(self, namespace: str) -> str:
+        """The current resourceVersion of the managed CronJobs (a list of at most one: its
+        metadata carries the version; where the operator's watch starts)."""
+        page = await self._request(
+            ("batch", "cronjobs", "list"), "GET", self._cronjobs(namespace),
+            params={"labelSelector": MANAGED_SELECTOR, "limit": "1"},
+        )
+        return str((page.get("metadata") or {}).get("resourceVersion") or "")
+
+    async def watch_cronjobs(
+        self, namespace: str, resource_version: str, timeout_seconds: int
+    ) -> AsyncGenerator[bytes, None]:
+        """The lines of one watch of the managed CronJobs from ``resource_version`` (bookmarks
+        asked for), until the server ends it after ``timeout_seconds``. Errors as
+        :meth:`_request`'s; a 401 logs in again first (the caller reconnects)."""
+        if not self._allows("batch", "cronjobs", "watch"):
+            raise ForbiddenCallError("watch batch/cronjobs is not in OPERATOR_RULES")
+        if _expired(self._connection):
+            await self._fresh_credentials(self._connection)
+        used = self._connection
+        params = {"watch": "true", "labelSelector": MANAGED_SELECTOR, "allowWatchBookmarks": "true",
+                  "resourceVersion": resource_version, "timeoutSeconds": str(timeout_seconds)}
+        timeout = aiohttp.ClientTimeout(total=None, connect=REQUEST_TIMEOUT_SECONDS,
+                                        sock_read=timeout_seconds + WATCH_READ_MARGIN_SECONDS)
+        try:
+            async with self._session.get(
+                self.server + self._cronjobs(namespace), params=params,
+                headers=dict(self._auth_headers), timeout=timeout,
+            ) as response:
+                if response.status == 401 and self._relogin is not None:
+                    await self._fresh_credentials(used)  # the next watch has the new ones
+                if response.status >= 300:
+                    raise _error("watch", response.status, await response.text())
+                async for line in _lines(response.content):
+                    yield line
+        except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+            API_ERRORS.labels(verb="watch", status="0").inc()
+            raise RetryableApiError("watch", 0, type(error).__name__, str(error)) from error
 
     async def get_cronjob(self, namespace: str, name: str) -> Body | None:
         try:

@@ -62,13 +62,13 @@ def kopf_settings(settings: Settings) -> kopf.OperatorSettings:
     config.watching.server_timeout = 300
     config.watching.client_timeout = 330
     config.watching.connect_timeout = 10
-    # Server-side filtering; our handlers check the label again (a server may ignore it).
-    config.watching.label_selectors["batch", "v1", "cronjobs"] = MANAGED_SELECTOR
+    # Server-side filtering of the Jobs; our handler checks the label again (a server may
+    # ignore it). kopf watches no CronJobs: the operator has its own watch (cronjob_watch.py).
     config.watching.label_selectors["batch", "v1", "jobs"] = MANAGED_SELECTOR
     config.process.ultimate_exiting_timeout = 30  # within the pod's termination grace period
-    # Memory at 10,000 CronJobs (BENCHMARKS.md): kopf's initial listing in pages like ours,
-    # not one response of 10,000 bodies; and a per-object worker, which keeps its last event's
-    # body while it idles, exits soon after our handler (which returns at once) is done.
+    # Memory (BENCHMARKS.md): kopf's initial listing of the Jobs in pages like ours, not one
+    # response of every body; and a per-object worker, which keeps its last event's body while
+    # it idles, exits soon after our handler (which returns at once) is done.
     config.watching.chunk_size = LIST_PAGE_SIZE
     config.queueing.idle_timeout = WORKER_IDLE_SECONDS
     config.persistence.diffbase_storage = NoDiffBase()

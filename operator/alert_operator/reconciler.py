@@ -39,7 +39,7 @@ from alert_operator.logs import alert_fields, log_context, sync_scope
 from alert_operator.planner import ActionKind, Plan, plan
 from alert_operator.record import failed_actions, record
 from alert_operator.report import report
-from alert_operator.snapshot import ReadError, Snapshot, read
+from alert_operator.snapshot import ReadError, SeenCronJob, Snapshot, read
 from alert_operator.source import AlertSource
 from alert_operator.state import OperatorState
 from alert_operator.summarizer import Verified
@@ -72,12 +72,14 @@ class Reconciler:
         *,
         clock: Clock | None = None,
         progress: Progress | None = None,
+        seen: SeenCronJob | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
         self.api = api
         self.state = state
         self.events = events
+        self.seen = seen  # told the name and uid of each CronJob a full sync lists
         self.clock = clock or SystemClock()
         self.applier = Applier(settings, api, events, progress)
         self.deletes = DeleteWindow(settings, self.clock)
@@ -109,7 +111,8 @@ class Reconciler:
 
     async def _sync_in_scope(self, scope: uuid.UUID | None) -> SyncResult:
         try:
-            snapshot = await read(scope, self.source, self.api, self.settings, self._verified)
+            snapshot = await read(scope, self.source, self.api, self.settings, self._verified,
+                                  self.seen)
         except ReadError as error:
             return self._aborted(scope, error)
         self.state.database_reachable = True
@@ -197,7 +200,7 @@ class Reconciler:
     # --- watch events ----------------------------------------------------------------------
     def note_cronjob_event(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         """A managed CronJob changed: reduce the event now, reconcile later (:meth:`run_events`).
-        Returns at once, so kopf drops the body."""
+        Returns at once, so the watch drops the body."""
         self.watch.note(event_type, body)
 
     async def run_events(self) -> None:

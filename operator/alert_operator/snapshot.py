@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 # A full sync after one that found CronJobs in sync lists metadata only; it reads whole the
 # CronJobs changed since, one GET each up to this many, else in one more (full) list.
 WHOLE_READS_LIMIT = 50
+
+SeenCronJob = Callable[[str, str | None], None]  # (name, uid) of each CronJob a full read listed
 
 
 @dataclass
@@ -57,17 +59,19 @@ class ReadError(Exception):
 
 
 async def read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
-               settings: Settings, verified: dict[uuid.UUID, Verified] | None = None
-               ) -> Snapshot:
+               settings: Settings, verified: dict[uuid.UUID, Verified] | None = None,
+               seen: SeenCronJob | None = None) -> Snapshot:
     """``verified``: an earlier sync's :attr:`Snapshot.verified` (skips comparing what it
-    found in sync and has not changed since). A full read pauses the cyclic collector
-    (:mod:`alert_operator.collector`)."""
+    found in sync and has not changed since); ``seen`` is told each listed CronJob's name and
+    uid (the Event recorder's uids: the watch no longer replays every CronJob at start). A
+    full read pauses the cyclic collector (:mod:`alert_operator.collector`)."""
     with collector_paused() if scope is None else nullcontext():
-        return await _read(scope, source, api, settings, verified)
+        return await _read(scope, source, api, settings, verified, seen)
 
 
 async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
-                settings: Settings, verified: dict[uuid.UUID, Verified] | None) -> Snapshot:
+                settings: Settings, verified: dict[uuid.UUID, Verified] | None,
+                seen: SeenCronJob | None) -> Snapshot:
     try:
         if scope is None:
             rows, pauses = await source.read_all()
@@ -80,7 +84,7 @@ async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
     summarize = Summarizer(rows, pauses, settings, verified)
     try:
         if scope is None:
-            existing, digests = await _read_cluster(api, settings, summarize,
+            existing, digests = await _read_cluster(api, settings, summarize, seen,
                                                     metadata_only=bool(verified))
         else:
             existing, digests = await _read_cronjob(api, settings, scope, summarize)
@@ -91,10 +95,12 @@ async def _read(scope: uuid.UUID | None, source: AlertSource, api: KubeApi,
 
 
 async def _read_cluster(
-    api: KubeApi, settings: Settings, summarize: Summarizer, metadata_only: bool
+    api: KubeApi, settings: Settings, summarize: Summarizer, seen: SeenCronJob | None,
+    metadata_only: bool,
 ) -> tuple[list[Existing], dict[uuid.UUID, str]]:
     """``metadata_only``: list the CronJobs' metadata only, and read whole only those whose
-    summary an earlier sync does not vouch for (see :meth:`Summarizer.remembered`)."""
+    summary an earlier sync does not vouch for (see :meth:`Summarizer.remembered`); ``seen``
+    is told each listed CronJob's name and uid."""
     existing: list[Existing] = []
     digests: dict[uuid.UUID, str] = {}
     unknown: list[str] = []  # listed without their spec, and changed since the last sync
@@ -107,13 +113,16 @@ async def _read_cluster(
     async for page in api.managed_cronjob_pages(settings.namespace, metadata_only=metadata_only):
         for body in page:
             body_digest = digest(body)
+            metadata = body.get("metadata") or {}
+            if seen is not None:
+                seen(str(metadata.get("name") or ""), metadata.get("uid"))
             known = summarize.remembered(body, body_digest)
             if known is not None:
                 keep(known, body_digest)
             elif "spec" in body:  # a server that sent the whole object
                 keep(summarize(body, body_digest), body_digest)
             else:
-                unknown.append(str((body.get("metadata") or {}).get("name") or ""))
+                unknown.append(str(metadata.get("name") or ""))
         del page  # not kept while the next page is read
     async for body in _whole(api, settings, unknown):
         body_digest = digest(body)

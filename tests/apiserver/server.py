@@ -15,13 +15,21 @@ kmock serves discovery, routing and error rendering; this class owns writes, lis
   the objects' metadata only, as a ``PartialObjectMetadataList``; any other ``Accept`` gets the
   full objects;
 - a watch with a ``resourceVersion`` sends only the later events from a bounded history, and
-  ``410 Gone`` (an ERROR event) when that version is older than the history;
-- ``fail_next(method, *statuses)`` answers the next requests with errors without applying them;
-- counters: requests by verb, requests started and finished, objects examined by lists.
+  ``410 Gone`` (an ERROR event) when that version is older than the history; ``timeoutSeconds``
+  ends it (with a ``BOOKMARK`` of the current version first when ``allowWatchBookmarks=true``,
+  as kube-apiserver sends one just before a watch times out);
+- open watches can be ended (:meth:`ApiServer.close_watches`, as a restarted server or a proxy
+  does), expired (:meth:`ApiServer.expire_watches`: an ERROR 410, as after a compaction) or sent
+  a raw line (:meth:`ApiServer.send_watch_line`: what a broken server could send);
+- ``fail_next(method, *statuses)`` answers the next requests (``WATCH``: watches) with errors
+  without applying them;
+- counters: requests by verb, requests started and finished, objects examined by lists, watch
+  events sent by resource and type.
 """
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import collections
 import copy
@@ -38,12 +46,14 @@ from kmock._internal import dicts, k8s, rendering
 
 from tests.apiserver import storage
 from tests.apiserver.selectors import SelectorError, parse_selector
+from tests.apiserver.watches import WatchControl, bookmark, expired, timeout_of
 
 KINDS = {"cronjobs": "CronJob", "jobs": "Job", "pods": "Pod", "events": "Event",
          "namespaces": "Namespace", "leases": "Lease",
          "customresourcedefinitions": "CustomResourceDefinition"}
 METADATA_LIST = "as=PartialObjectMetadataList"
 HISTORY = 1_000  # watch events kept for watches that start from a resourceVersion (memory)
+WATCH = "WATCH"  # fail_next's key for watch requests
 MUTATIONS = {"POST": kmock.action.CREATE, "PATCH": kmock.action.UPDATE,
              "PUT": kmock.action.UPDATE, "DELETE": kmock.action.DELETE}
 
@@ -106,12 +116,31 @@ class ApiServer(kmock.KubernetesEmulator):
         self._ordered: dict[Any, list[tuple[str, str, Any]]] = {}
         self._ordered_count = -1
         self.examined = 0  # objects a list or watch looked at (paging costs its pages, not N)
+        self.sent: collections.Counter[tuple[str, str]] = collections.Counter()  # (plural, type)
 
     # --- counters and error injection -------------------------------------------------------
     def fail_next(self, method: str, *statuses: int, plural: str = "cronjobs") -> None:
         """Answer the next ``method`` requests on ``plural`` with these statuses (one each);
         an answered error changes nothing."""
         self._injected[method.upper(), plural].extend(statuses)
+
+    async def close_watches(self, plural: str = "cronjobs") -> None:
+        """End every open watch of ``plural`` (cleanly: the stream just ends)."""
+        await self._control(plural, WatchControl("close"))
+
+    async def expire_watches(self, plural: str = "cronjobs") -> None:
+        """End every open watch of ``plural`` with an ERROR 410 (its version was compacted)."""
+        await self._control(plural, WatchControl("expire"))
+
+    async def send_watch_line(self, payload: bytes, plural: str = "cronjobs") -> None:
+        """Send ``payload`` (one line, as is) to every open watch of ``plural``."""
+        await self._control(plural, WatchControl("line", payload=payload))
+
+    async def _control(self, plural: str, control: WatchControl) -> None:
+        async with self._lock:  # after the events of the writes in progress
+            for resource, bus in list(self._buses.items()):
+                if str(resource.plural) == plural:
+                    await bus.put(control)
 
     def writes(self) -> int:
         return sum(self.verbs[verb] for verb in ("create", "patch", "update", "delete"))
@@ -122,6 +151,10 @@ class ApiServer(kmock.KubernetesEmulator):
         try:
             self.verbs[verb_of(request)] += 1
             method = str(request.method.value).upper() if request.method else ""
+            if request.action == kmock.action.WATCH and request.resource is not None:
+                injected = self._injected.get((WATCH, str(request.resource.plural)))
+                if injected:
+                    raise ApiError(status=injected.popleft())
             if request.resource is None or method not in MUTATIONS:
                 return await super()._handle(request)
             injected = self._injected.get((method, str(request.resource.plural)))
@@ -298,30 +331,73 @@ class ApiServer(kmock.KubernetesEmulator):
                 "metadata": metadata, "items": items}
 
     async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[Any]:
+        try:  # before the headers: a 400 is still an answer
+            timeout = timeout_of(request.params)
+        except ValueError:
+            raise ApiError(status=400, reason="BadRequest",
+                           message="invalid timeoutSeconds") from None
         yield b""  # the headers go out at once
         matcher = self._matcher(request)
         since = request.params.get("resourceVersion") or ""
         async with self._lock:
-            resource: Any = request.resource
-            mark = await self._buses[resource].mark()
-            if since in ("", "0"):  # no version: the current objects as ADDED first
-                backlog = [{"type": "ADDED", "object": raw} for _, _, raw in self._live(request)]
-            elif self.history and int(since) < self.history[0][0] - 1 \
-                    and len(self.history) == self.history.maxlen:
-                backlog = [{"type": "ERROR", "object": {
-                    "apiVersion": "v1", "kind": "Status", "status": "Failure", "code": 410,
-                    "reason": "Expired", "message": f"too old resource version: {since}"}}]
-            else:
-                backlog = [event for version, resource, event in self.history
-                           if version > int(since) and resource == request.resource]
+            bus = self._buses[request.resource]  # type: ignore[index]
+            mark = await bus.mark()
+            backlog = self._backlog(request, since)
         for event in backlog:
             if event["type"] == "ERROR" or self._wanted(request, matcher, event):
-                yield event
+                yield self._sending(request, event)
             if event["type"] == "ERROR":
                 return
-        async for event in mark:
-            if self._wanted(request, matcher, event):
-                yield event
+        token = object()
+        timer = None if timeout is None else asyncio.get_running_loop().call_later(
+            timeout, lambda: asyncio.ensure_future(self._time_out(bus, token)))
+        try:
+            async for event in mark:
+                if not isinstance(event, WatchControl):
+                    if self._wanted(request, matcher, event):
+                        yield self._sending(request, event)
+                elif event.kind == "line":
+                    yield event.payload
+                elif event.kind in ("close", "expire") or event.token is token:
+                    for last in self._last_events(request, event, since):
+                        yield last
+                    return
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _backlog(self, request: rendering.Request, since: str) -> list[dict[str, Any]]:
+        """What a new watch sends first: the current objects (no version), a 410 (a version
+        older than the history) or the later events of the history."""
+        if since in ("", "0"):
+            return [{"type": "ADDED", "object": raw} for _, _, raw in self._live(request)]
+        if self.history and int(since) < self.history[0][0] - 1 \
+                and len(self.history) == self.history.maxlen:
+            return [expired(since)]
+        return [event for version, resource, event in self.history
+                if version > int(since) and resource == request.resource]
+
+    def _last_events(self, request: rendering.Request, control: WatchControl,
+                     since: str) -> list[dict[str, Any]]:
+        if control.kind == "expire":
+            return [self._sending(request, expired(since))]
+        if control.kind == "timeout" and request.params.get("allowWatchBookmarks") == "true":
+            resource = request.resource
+            assert resource is not None
+            api_version = f"{resource.group}/{resource.version}" if resource.group else \
+                str(resource.version)
+            return [self._sending(request, bookmark(api_version, self._kind(request),
+                                                    control.version))]
+        return []
+
+    async def _time_out(self, bus: Any, token: object) -> None:
+        async with self._lock:  # the version of the events already on the bus
+            await bus.put(WatchControl("timeout", token, version=str(self.version)))
+
+    def _sending(self, request: rendering.Request, event: dict[str, Any]) -> dict[str, Any]:
+        assert request.resource is not None
+        self.sent[str(request.resource.plural), str(event["type"])] += 1
+        return event
 
     @staticmethod
     def _wanted(request: rendering.Request, matcher: Any, event: dict[str, Any]) -> bool:

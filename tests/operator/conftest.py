@@ -117,6 +117,16 @@ class Emulator(ThreadedApiServer):
             if str(r.method.value).upper() == "GET" and "/cronjobs" in r.url.path
             and r.url.query.get("watch") not in ("1", "true")])
 
+    def cronjob_requests(self, action: Any) -> list[dict[str, str]]:
+        """The query parameters of each request on cronjobs with this kmock action (e.g.
+        ``kmock.action.WATCH``; injected failures included)."""
+        return self.run(lambda: [dict(r.params) for r in self.handler if r.action == action
+                                 and r.resource is not None and r.resource.plural == "cronjobs"])
+
+    def sent(self, event_type: str) -> int:
+        """Watch events of this type the server sent on CronJob watches."""
+        return self.run(lambda: self.api.sent["cronjobs", event_type])
+
     def writes(self, since: int = 0) -> list[tuple[str, str]]:
         """Write requests (POST/PATCH/PUT/DELETE) among the requests from index ``since`` on,
         events excluded (they are reports, not changes of the cluster's schedules)."""
@@ -152,9 +162,23 @@ class Emulator(ThreadedApiServer):
 
     # --- error injection ------------------------------------------------------------------------
     def fail_next(self, method: str, *statuses: int) -> None:
-        """Answer the next ``method`` requests on cronjobs with these statuses, one each
-        (an answered error changes nothing)."""
+        """Answer the next ``method`` requests on cronjobs (``WATCH``: watches) with these
+        statuses, one each (an answered error changes nothing)."""
         self.run(lambda: self.api.fail_next(method, *statuses))
+
+    def close_watches(self) -> None:
+        self.call(self.api.close_watches())
+
+    def expire_watches(self) -> None:
+        self.call(self.api.expire_watches())
+
+    def send_watch_line(self, payload: bytes) -> None:
+        self.call(self.api.send_watch_line(payload))
+
+    def watching(self) -> int:
+        """Open watch streams of cronjobs."""
+        return self.run(lambda: sum(bus.consumer_count for resource, bus in
+                                    self.api._buses.items() if resource.plural == "cronjobs"))
 
 
 @contextmanager

@@ -15,9 +15,10 @@ def test_no_essence_is_built_because_no_handler_would_read_it() -> None:
     registry = build_registry()
     assert list(registry._changing.get_all_handlers()) == []
     assert list(registry._spawning.get_all_handlers()) == []
-    assert {h.id for h in registry._watching.get_all_handlers()} == {
-        "on_cronjob_event", "on_job_event"}
+    # kopf watches the Jobs only: the CronJobs have the operator's own watch (cronjob_watch).
+    assert {h.id for h in registry._watching.get_all_handlers()} == {"on_job_event"}
     config = kopf_settings(Settings(namespace="alerts"))
+    assert [(s.group, s.any_name) for s in config.watching.label_selectors] == [("batch", "jobs")]
     assert isinstance(config.persistence.diffbase_storage, NoDiffBase)
     body = kopf.Body({"metadata": {"name": "a", "labels": {"x": "y"}}, "spec": {"a": [1]}})
     assert config.persistence.diffbase_storage.build(body=body) == {}

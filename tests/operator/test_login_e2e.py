@@ -57,7 +57,7 @@ def test_exec_plugin_across_several_expiries(
         wait_for(lambda r=rotations: authority.rotations > r, timeout=5)
         alert = db.add_alert(f"alert-{round_}")
         wait_for(lambda a=alert: cronjob_name(a) in emulator.cronjobs(), timeout=10)
-    # A hand-deleted CronJob comes back through kopf's watch, itself logged in again.
+    # A hand-deleted CronJob comes back through the operator's watch, itself logged in again.
     assert emulator.delete_cronjob(cronjob_name(alert)) == 200
     wait_for(lambda: cronjob_name(alert) in emulator.cronjobs(), timeout=10)
     assert authority.rotations >= 3
@@ -191,5 +191,28 @@ def test_credentials_revoked_while_running_refused_then_resumed(
     token.write_text("new-token")
     later = db.add_alert("later")
     wait_for(lambda: cronjob_name(later) in emulator.cronjobs(), timeout=10)
+    assert "Traceback" not in caplog.text
+    operator.stop()
+
+
+def test_the_cronjob_watch_refused_logs_in_again_and_resumes(
+    emulator: Emulator, db: Database, operator_factory: Any, tmp_path: Path,
+    fronts: list[AuthFront], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="alert_operator")
+    front, token, config = _token_file_login(
+        tmp_path, emulator, fronts, server_token="old-token", file_token="old-token")
+    alert = db.add_alert("a")
+    operator = operator_factory(kube_login=KubeLogin(str(config)), resync_interval_seconds=3600)
+    operator.wait_synced()
+    wait_for(emulator.watching, what="the watch")
+    front.authority.set("new-token")  # rotated: the file too, as the kubelet replaces it
+    token.write_text("new-token")
+    emulator.close_watches()  # the reconnect carries the old token: 401, then a new login
+    wait_for(lambda: emulator.cronjob_path() in front.rejected, timeout=10)
+    name = cronjob_name(alert)
+    assert emulator.delete_cronjob(name) == 200
+    wait_for(lambda: name in emulator.cronjobs(), timeout=10, what="recreated by the watch")
+    assert operator.state.full_syncs == 1 and "old-token" not in caplog.text
     assert "Traceback" not in caplog.text
     operator.stop()

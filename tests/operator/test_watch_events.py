@@ -1,7 +1,8 @@
 """CronJob watch events: reduced when they arrive, handled after the sync, never kept as bodies.
 
-The Reconciler alone (no kopf) against the API emulator and a real PostgreSQL: the kopf handler
-calls ``note_cronjob_event`` and returns; the operator's task runs ``handle_events``.
+The Reconciler alone (no kopf) against the API emulator and a real PostgreSQL: the operator's
+CronJob watch (cronjob_watch.py) calls ``note_cronjob_event`` and goes on; the operator's task
+runs ``handle_events``.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def test_an_event_keeps_no_reference_to_its_body(
         reconciler.note_cronjob_event("ADDED", body)
         del body
         gc.collect()
-        assert watcher() is None  # reduced at once: kopf may drop it as soon as we return
+        assert watcher() is None  # reduced at once: the watch drops it as soon as we return
         await reconciler.handle_events()
 
     run(emulator, database_url, steps)
