@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from typing import Any, Final
 
+from alert_core import json_codec
 from alert_core.alert import Alert
 from alert_core.exitcodes import PERMANENT_ERROR
 from alert_core.jobname import NAME_PREFIX as NAME_PREFIX
@@ -47,8 +47,7 @@ def spec_hash(manifest: dict[str, Any]) -> str:
     }
     metadata["annotations"] = annotations
     managed = {**manifest, "metadata": metadata}
-    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return hashlib.sha256(json_codec.canonical(managed)).hexdigest()[:32]
 
 
 MAX_LABEL_VALUE: Final = 63

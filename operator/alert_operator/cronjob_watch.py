@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Protocol
 
+from alert_core import json_codec
 from alert_operator.kube import ApiError, is_managed
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class CronJobWatch:
 
     def _handle(self, line: bytes) -> None:
         try:
-            event = json.loads(line)
+            event = json_codec.loads(line)
         except ValueError as error:  # UnicodeDecodeError too
             log.warning("CronJob watch: skipped a line that is not JSON (%s)", error)
             return

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from alert_core import json_codec
 from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL, MANAGED_SELECTOR
 from alert_operator.metrics import API_ERRORS
 from alert_operator.permissions import allowed
@@ -192,28 +193,28 @@ class HttpKubeApi:
         if not self._allows(group, resource, verb):
             what = f"{verb} {group or 'core'}/{resource}"
             raise ForbiddenCallError(f"{what} is not in OPERATOR_RULES")
-        data = None if body is None else json.dumps(body)
+        data = None if body is None else json_codec.dumps(body)
         if _expired(self._connection):
             await self._fresh_credentials(self._connection)
         for attempt in (1, 2):
             used = self._connection
-            status, text = await self._send(verb, method, path, params, data, content_type,
-                                            accept)
+            status, raw = await self._send(verb, method, path, params, data, content_type,
+                                           accept)
             if status == 401 and attempt == 1 and self._relogin is not None:
                 await self._fresh_credentials(used)  # rotated or revoked: log in, try once more
                 continue
             if status >= 300:
-                raise _error(verb, status, text)
+                raise _error(verb, status, raw.decode("utf-8", "replace"))
             break
         try:
-            return dict(json.loads(text)) if text else {}
+            return dict(json_codec.loads(raw)) if raw else {}
         except ValueError as error:
             raise RetryableApiError(verb, 0, "InvalidJSON", str(error)) from error
 
     async def _send(
         self, verb: str, method: str, path: str, params: Mapping[str, str] | None,
-        data: str | None, content_type: str, accept: str | None = None,
-    ) -> tuple[int, str]:
+        data: bytes | None, content_type: str, accept: str | None = None,
+    ) -> tuple[int, bytes]:
         headers = dict(self._auth_headers)
         if data is not None:
             headers["Content-Type"] = content_type
@@ -223,7 +224,7 @@ class HttpKubeApi:
             async with self._session.request(
                 method, self.server + path, params=params, data=data, headers=headers
             ) as response:
-                return response.status, await response.text()
+                return response.status, await response.read()
         except (TimeoutError, aiohttp.ClientError, ValueError) as error:
             API_ERRORS.labels(verb=verb, status="0").inc()
             raise RetryableApiError(verb, 0, type(error).__name__, str(error)) from error

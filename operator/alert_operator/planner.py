@@ -26,12 +26,12 @@ table or a wrong DATABASE_URL must not wipe a cluster's schedules.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from alert_core import json_codec
 from alert_core.alert import Alert, AlertError, validate_alert
 from alert_core.cronjob import (
     ALERT_ID_LABEL,
@@ -337,5 +337,4 @@ def digest(body: Mapping[str, Any]) -> str:
         "annotations": metadata.get("annotations"),
         "spec": [uid, generation] if uid and generation else body.get("spec"),
     }
-    canonical = json.dumps(managed, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+    return hashlib.sha256(json_codec.canonical(managed, default=str)).hexdigest()[:24]
