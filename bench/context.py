@@ -16,8 +16,8 @@ CONCURRENCY = 16  # the operator's default max_concurrency, used by the floors t
 @dataclass(frozen=True)
 class Sizes:
     cold: tuple[int, ...] = (2_000, 10_000)
-    reps_small: int = 2  # repetitions (operator and floor alternate) for N <= 2,000
-    reps_large: int = 1
+    reps_small: int = 5  # repetitions (operator and floor alternate) for N <= 2,000
+    reps_large: int = 2
     resync: int = 10_000
     resync_reps: int = 2
     latency_alerts: int = 10_000  # the namespace the syncs left populated: settled first

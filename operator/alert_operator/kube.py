@@ -32,6 +32,9 @@ MERGE_PATCH = "application/merge-patch+json"
 # client asks), else the full objects: a server may not serve the first.
 METADATA_LIST_ACCEPT = ("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
                         "application/json")
+# A watch's events the same way: what the watch reduces an event to is all metadata.
+METADATA_WATCH_ACCEPT = ("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,"
+                         "application/json")
 RETRYABLE_STATUSES = frozenset({409, 429}) | frozenset(range(500, 600))
 
 
@@ -277,7 +280,8 @@ class HttpKubeApi:
         self, namespace: str, resource_version: str, timeout_seconds: int
     ) -> AsyncGenerator[bytes, None]:
         """The lines of one watch of the managed CronJobs from ``resource_version`` (bookmarks
-        asked for), until the server ends it after ``timeout_seconds``. Errors as
+        asked for; each object's metadata only, where the server serves that), until the
+        server ends it after ``timeout_seconds``. Errors as
         :meth:`_request`'s; a 401 logs in again first (the caller reconnects)."""
         if not self._allows("batch", "cronjobs", "watch"):
             raise ForbiddenCallError("watch batch/cronjobs is not in OPERATOR_RULES")
@@ -291,7 +295,7 @@ class HttpKubeApi:
         try:
             async with self._session.get(
                 self.server + self._cronjobs(namespace), params=params,
-                headers=dict(self._auth_headers), timeout=timeout,
+                headers={**self._auth_headers, "Accept": METADATA_WATCH_ACCEPT}, timeout=timeout,
             ) as response:
                 if response.status == 401 and self._relogin is not None:
                     await self._fresh_credentials(used)  # the next watch has the new ones

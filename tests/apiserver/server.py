@@ -12,8 +12,8 @@ kmock serves discovery, routing and error rendering; this class owns writes, lis
 - lists honour ``labelSelector`` (equality, sets, existence), ``limit`` and ``continue`` (a page
   seeks to its token in the keys kept in list order: its cost is its size, not the count of all);
 - a list whose ``Accept`` asks for ``as=PartialObjectMetadataList`` (meta.k8s.io/v1) first gets
-  the objects' metadata only, as a ``PartialObjectMetadataList``; any other ``Accept`` gets the
-  full objects;
+  the objects' metadata only, and so do the events of a watch asking ``as=PartialObjectMetadata``
+  (:mod:`.media`); any other ``Accept`` gets the full objects;
 - a watch with a ``resourceVersion`` sends only the later events from a bounded history, and
   ``410 Gone`` (an ERROR event) when that version is older than the history; ``timeoutSeconds``
   ends it (with a ``BOOKMARK`` of the current version first when ``allowWatchBookmarks=true``,
@@ -44,14 +44,13 @@ import attrs
 import kmock
 from kmock._internal import dicts, k8s, rendering
 
-from tests.apiserver import storage
+from tests.apiserver import media, storage
 from tests.apiserver.selectors import SelectorError, parse_selector
 from tests.apiserver.watches import WatchControl, bookmark, expired, timeout_of
 
 KINDS = {"cronjobs": "CronJob", "jobs": "Job", "pods": "Pod", "events": "Event",
          "namespaces": "Namespace", "leases": "Lease",
          "customresourcedefinitions": "CustomResourceDefinition"}
-METADATA_LIST = "as=PartialObjectMetadataList"
 HISTORY = 1_000  # watch events kept for watches that start from a resourceVersion (memory)
 WATCH = "WATCH"  # fail_next's key for watch requests
 MUTATIONS = {"POST": kmock.action.CREATE, "PATCH": kmock.action.UPDATE,
@@ -65,14 +64,6 @@ class ApiError(k8s.KubernetesError):
     status: int = 500
     reason: str = "InternalError"
     message: str = "injected"
-
-
-def wants_metadata_only(headers: Any) -> bool:
-    """The first media type of ``Accept`` (in the client's order, as the server negotiates)
-    asks for the metadata-only list."""
-    accept = next((value for key, value in dict(headers).items() if key.lower() == "accept"), "")
-    first = str(accept).split(",")[0]
-    return METADATA_LIST in first.replace(" ", "")
 
 
 def list_order(entry: tuple[str, str, Any]) -> tuple[str, str]:
@@ -318,11 +309,9 @@ class ApiServer(kmock.KubernetesEmulator):
         metadata: dict[str, Any] = {"resourceVersion": str(self.version)}
         if token:
             metadata["continue"] = token
-        if wants_metadata_only(request.headers):
-            return {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadataList",
-                    "metadata": metadata, "items": [
-                        {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
-                         "metadata": item["metadata"]} for item in items]}
+        if media.asked_as(request.headers) == media.LIST:
+            return {"apiVersion": media.META_API_VERSION, "kind": media.LIST,
+                    "metadata": metadata, "items": [media.partial(item) for item in items]}
         resource = request.resource
         assert resource is not None
         api_version = f"{resource.group}/{resource.version}" if resource.group else \
@@ -397,6 +386,8 @@ class ApiServer(kmock.KubernetesEmulator):
     def _sending(self, request: rendering.Request, event: dict[str, Any]) -> dict[str, Any]:
         assert request.resource is not None
         self.sent[str(request.resource.plural), str(event["type"])] += 1
+        if event["type"] != "ERROR" and media.asked_as(request.headers) == media.OBJECT:
+            return {"type": event["type"], "object": media.partial(event["object"])}
         return event
 
     @staticmethod

@@ -15,9 +15,13 @@ from tests.apiserver.conftest import BASE, Client, cronjob
 from tests.apiserver.serving import ThreadedApiServer
 
 
-def whole_stream(server: ThreadedApiServer, query: str) -> list[bytes]:
+def whole_stream(server: ThreadedApiServer, query: str,
+                 accept: str | None = None) -> list[bytes]:
     """Every line of a watch until the server ends it."""
-    with urllib.request.urlopen(f"{server.url}{BASE}?watch=true&{query}", timeout=10) as response:
+    request = urllib.request.Request(f"{server.url}{BASE}?watch=true&{query}")
+    if accept is not None:
+        request.add_header("Accept", accept)
+    with urllib.request.urlopen(request, timeout=10) as response:
         return [line for line in response.read().split(b"\n") if line]
 
 
@@ -42,6 +46,28 @@ def test_timeout_seconds_ends_the_stream_after_a_bookmark_when_asked(
     assert events(whole_stream(server, f"resourceVersion={now}&timeoutSeconds=1")) == []
     assert server.api.sent["cronjobs", "ADDED"] == 1
     assert server.api.sent["cronjobs", "BOOKMARK"] == 1
+
+
+def test_a_watch_asking_for_metadata_only_gets_events_of_metadata_only(
+    client: Client, server: ThreadedApiServer
+) -> None:
+    client.create(cronjob("before"))  # version "0" would mean "now, with every object"
+    version = client.request("GET", BASE)[1]["metadata"]["resourceVersion"]
+    client.create(cronjob("a"))
+    full = client.get("a")
+    assert client.patch("a", {"metadata": {"labels": {"tier": "web"}}})[0] == 200
+    accept = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+    lines = whole_stream(server, f"resourceVersion={version}&timeoutSeconds=1"
+                         "&allowWatchBookmarks=true", accept)
+    parsed = [json.loads(line) for line in lines]
+    assert [event["type"] for event in parsed] == ["ADDED", "MODIFIED", "BOOKMARK"]
+    assert {(event["object"]["apiVersion"], event["object"]["kind"]) for event in parsed} == {
+        ("meta.k8s.io/v1", "PartialObjectMetadata")}
+    assert all(set(event["object"]) == {"apiVersion", "kind", "metadata"} for event in parsed)
+    assert parsed[0]["object"]["metadata"] == full["metadata"]
+    assert parsed[1]["object"]["metadata"]["labels"]["tier"] == "web"
+    plain = whole_stream(server, f"resourceVersion={version}&timeoutSeconds=1")
+    assert "spec" in json.loads(plain[0])["object"]
 
 
 def test_a_bad_timeout_is_400(client: Client) -> None:

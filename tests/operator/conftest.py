@@ -37,7 +37,8 @@ import pytest
 
 from alert_core.settings import Settings
 from alert_operator.state import OperatorState
-from tests.apiserver.server import ApiServer, wants_metadata_only
+from tests.apiserver import media
+from tests.apiserver.server import ApiServer
 from tests.apiserver.serving import ThreadedApiServer
 from tests.operator.log_capture import json_lines  # noqa: F401 (a fixture for the tests here)
 
@@ -113,7 +114,8 @@ class Emulator(ThreadedApiServer):
         """The CronJob reads (lists and single objects; not watches) from request ``since``
         on, as (path, whether its Accept asked for a metadata-only list first)."""
         return self.run(lambda: [
-            (r.url.path, wants_metadata_only(r.headers)) for r in list(self.handler)[since:]
+            (r.url.path, media.asked_as(r.headers) == media.LIST)
+            for r in list(self.handler)[since:]
             if str(r.method.value).upper() == "GET" and "/cronjobs" in r.url.path
             and r.url.query.get("watch") not in ("1", "true")])
 

@@ -15,6 +15,7 @@ import pytest
 from alert_core.cronjob import MANAGED_BY, MANAGED_BY_LABEL
 from alert_operator.cronjob_watch import CronJobWatch
 from alert_operator.kube import HttpKubeApi
+from alert_operator.planner import digest
 from tests.operator.conftest import NAMESPACE, Emulator, wait_for
 from tests.operator.test_watch_events import PlainHttp
 
@@ -34,11 +35,13 @@ class Seen:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
+        self.bodies: list[Mapping[str, Any]] = []
         self.expired = 0
         self.changed = asyncio.Event()
 
     def on_event(self, kind: str, body: Mapping[str, Any]) -> None:
         self.events.append((kind, str(body["metadata"]["name"])))
+        self.bodies.append(body)
         self.changed.set()
 
     def on_expired(self) -> None:
@@ -94,6 +97,21 @@ def test_starts_at_the_current_version_without_an_added_event_per_existing_cronj
     watch, = emulator.cronjob_requests(kmock.action.WATCH)
     assert watch["resourceVersion"] == "2" and watch["allowWatchBookmarks"] == "true"
     assert watch["labelSelector"] == f"{MANAGED_BY_LABEL}={MANAGED_BY}"
+
+
+def test_events_come_as_metadata_only_with_the_digest_of_the_whole_object(
+    emulator: Emulator
+) -> None:
+    async def steps(watch: CronJobWatch, seen: Seen) -> None:
+        await create(emulator, cronjob("new"))
+        await seen.until(1)
+        [body] = seen.bodies
+        whole = await asyncio.to_thread(lambda: emulator.cronjobs()["new"])
+        assert body["kind"] == "PartialObjectMetadata" and "spec" not in body
+        assert digest(body) == digest(whole)
+        assert body["metadata"]["uid"] == whole["metadata"]["uid"]
+
+    run_watch(emulator, steps)
 
 
 def test_unmanaged_and_hostile_lines_are_skipped_with_one_line_each(
