@@ -284,7 +284,13 @@ def test_shutdown_drains_the_writes_in_flight_and_starts_no_new_one() -> None:
             world.source.add(f"a{i}")
         world.cluster.hold = asyncio.Event()
         sync = asyncio.create_task(world.reconciler.full_sync())
-        for _ in range(50):  # let the workers send all they may: max_concurrency, unanswered
+        # Let the workers send all they may (max_concurrency, unanswered): how many turns of
+        # the loop the read and the plan take before that is not fixed; then some more turns.
+        for _ in range(2000):
+            if world.cluster.creates_started == 4:
+                break
+            await asyncio.sleep(0)
+        for _ in range(50):
             await asyncio.sleep(0)
         assert world.cluster.creates_started == 4
         drain = asyncio.create_task(world.reconciler.applier.drain(grace_seconds=30))
