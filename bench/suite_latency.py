@@ -108,7 +108,7 @@ def _floor(periodic: list[float], interval: float) -> dict[str, Any]:
 
 async def change_latency(ctx: Context) -> Result:
     """With the N alerts the syncs left (their CronJobs in place): the operator starts, settles
-    (its first full sync and kopf's N ADDED events done), then the UPDATEs."""
+    (its first full sync done and the process idle), then the UPDATEs."""
     count, sizes = ctx.sizes.latency_alerts, ctx.sizes
     url = await loaded_database(ctx, count)
     ids = [row[0] for row in data.make_rows(count)]

@@ -148,7 +148,7 @@ async def cold_sync(ctx: Context, count: int) -> Result:
 
 async def restart(ctx: Context, count: int) -> Result:
     """``alert-operator run`` over N CronJobs that are already right: writes (0) and the time
-    until its first full sync is done and until it is idle (kopf's N ADDED events handled)."""
+    until its first full sync is done and until it is idle."""
     url = await loaded_database(ctx, count)
     if (await ctx.emulator.stats())["objects"] != count:
         await ctx.emulator.control("clear")

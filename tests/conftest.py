@@ -40,7 +40,9 @@ async def _reachable(url: str) -> bool:
     return True
 
 
-async def _admin(url: str, *statements: str) -> None:
+async def run_sql(url: str, *statements: str) -> None:
+    """The statements in turn on one connection, outside a transaction (CREATE DATABASE needs
+    that)."""
     conn = await asyncpg.connect(url)
     try:
         for statement in statements:
@@ -50,7 +52,7 @@ async def _admin(url: str, *statements: str) -> None:
 
 
 async def _prepare_templates(server_url: str) -> None:
-    await _admin(
+    await run_sql(
         server_url,
         f"DROP DATABASE IF EXISTS {MIGRATED_TEMPLATE}",
         f"DROP DATABASE IF EXISTS {APP_TEMPLATE}",
@@ -62,7 +64,7 @@ async def _prepare_templates(server_url: str) -> None:
         await create_app_schema(conn)
     finally:
         await conn.close()
-    await _admin(server_url, f"CREATE DATABASE {MIGRATED_TEMPLATE} TEMPLATE {APP_TEMPLATE}")
+    await run_sql(server_url, f"CREATE DATABASE {MIGRATED_TEMPLATE} TEMPLATE {APP_TEMPLATE}")
     await migrate(Settings(database_url=_with_database(server_url, MIGRATED_TEMPLATE)))
 
 
@@ -93,11 +95,11 @@ def pg_server_url() -> Iterator[str]:
 
 def _fresh_database(server_url: str, template: str) -> Iterator[str]:
     name = f"test_{os.getpid()}_{next(_counter)}"
-    asyncio.run(_admin(server_url, f"CREATE DATABASE {name} TEMPLATE {template}"))
+    asyncio.run(run_sql(server_url, f"CREATE DATABASE {name} TEMPLATE {template}"))
     try:
         yield _with_database(server_url, name)
     finally:
-        asyncio.run(_admin(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(run_sql(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture

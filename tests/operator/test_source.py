@@ -18,20 +18,12 @@ from alert_core.db.pause_set import GLOBAL_PAUSE_UUID, Pauses
 from alert_core.db.pauses import load_pauses
 from alert_core.settings import Settings
 from alert_operator.source import PostgresAlertSource, SourceError
+from tests.conftest import run_sql
 
 DAILY = json.dumps({"type": "daily", "time": "09:00", "timezone": "UTC"})
 # What PostgreSQL accepts once the application drops its constraints (hostile data).
 NULLS_ALLOWED = ("ALTER TABLE app.alerts ALTER COLUMN client_id DROP NOT NULL,"
                  " ALTER COLUMN frequency DROP NOT NULL, ALTER COLUMN is_active DROP NOT NULL")
-
-
-async def _execute(url: str, *statements: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 async def _insert(url: str, rows: list[tuple[object, object, str | None, object]]) -> None:
@@ -82,7 +74,7 @@ def _sorted(rows: list[AlertRow]) -> list[AlertRow]:
 
 async def test_hostile_rows_read_as_the_sqlalchemy_reads_read_them(settings: Settings) -> None:
     url = settings.asyncpg_dsn
-    await _execute(url, NULLS_ALLOWED)
+    await run_sql(url, NULLS_ALLOWED)
     good, deep, huge, no_frequency = (uuid.uuid4() for _ in range(4))
     await _insert(url, [
         (good, uuid.uuid4(), DAILY, True),
@@ -90,7 +82,7 @@ async def test_hostile_rows_read_as_the_sqlalchemy_reads_read_them(settings: Set
         (huge, None, '{"type": "hourly", "minute": ' + "9" * 5000 + "}", False),
         (no_frequency, None, None, True),
     ])
-    await _execute(url, f"INSERT INTO alert_operator.alert_pauses (alert_id, paused_by)"
+    await run_sql(url, f"INSERT INTO alert_operator.alert_pauses (alert_id, paused_by)"
                         f" VALUES ('{good}', 'test'), ('{GLOBAL_PAUSE_UUID}', 'test')")
     direct, engine = await _both(settings, [good, deep, uuid.uuid4()])
     assert direct == engine
@@ -107,7 +99,7 @@ async def test_hostile_rows_read_as_the_sqlalchemy_reads_read_them(settings: Set
 
 async def test_a_text_id_column_reads_row_by_row_as_before(settings: Settings) -> None:
     url = settings.asyncpg_dsn
-    await _execute(url, NULLS_ALLOWED,
+    await run_sql(url, NULLS_ALLOWED,
                    "ALTER TABLE app.alerts ALTER COLUMN id TYPE text USING id::text",
                    "ALTER TABLE app.alerts ALTER COLUMN is_active TYPE text")
     good = uuid.uuid4()
@@ -128,7 +120,7 @@ async def test_every_row_of_a_table_larger_than_a_batch(
     settings: Settings, source: PostgresAlertSource
 ) -> None:
     count = 2 * BATCH_SIZE + 1
-    await _execute(settings.asyncpg_dsn,
+    await run_sql(settings.asyncpg_dsn,
                    "INSERT INTO app.alerts (client_id, name, frequency) SELECT gen_random_uuid(),"
                    f" 'a' || n, '{DAILY}' FROM generate_series(1, {count}) AS n")
     rows, pauses = await source.read_all()
