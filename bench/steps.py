@@ -17,6 +17,7 @@ from alert_operator.kube import HttpKubeApi
 from alert_operator.reconciler import Reconciler
 from alert_operator.source import PostgresAlertSource
 from alert_operator.state import OperatorState
+from bench.gc_clock import GcClock
 
 
 class PlainHttp:
@@ -32,21 +33,6 @@ class PlainHttp:
 
     def as_http_headers(self) -> dict[str, str]:
         return {}
-
-
-class GcClock:
-    """The time the cyclic garbage collector ran (all generations), from ``gc.callbacks``."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._started = 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.seconds += time.perf_counter() - self._started
 
 
 def _rss_mb() -> float:

@@ -62,7 +62,7 @@ async def wait_for_cronjobs(
 async def _floor_cold_sync(ctx: Context, count: int) -> dict[str, Any]:
     """The bare create loop in a process of its own, from its exec to the last stored create."""
     await ctx.emulator.control("clear")
-    server_cpu = (await ctx.emulator.stats())["cpu_seconds"]
+    before = await ctx.emulator.stats()
     floor = run_child("bench.floors:cold_sync", {
         "api_url": ctx.emulator.url, "namespace": NAMESPACE, "count": count,
         "concurrency": CONCURRENCY})
@@ -71,13 +71,14 @@ async def _floor_cold_sync(ctx: Context, count: int) -> dict[str, Any]:
         raise RuntimeError(f"the floor's create loop had {floor['failures']} failures")
     return {"wall_seconds": stats["last_create_at"] - floor["started_at"],
             "loop_seconds": floor["wall_seconds"], "cpu_seconds": floor["cpu_seconds"],
-            "server_cpu_seconds": stats["cpu_seconds"] - server_cpu}
+            "server_cpu_seconds": stats["cpu_seconds"] - before["cpu_seconds"],
+            "server_gc_seconds": stats["gc_seconds"] - before["gc_seconds"]}
 
 
 async def _operator_cold_sync(ctx: Context, url: str, count: int) -> dict[str, Any]:
     """``alert-operator run`` into an empty namespace, from its exec to the last stored create."""
     await ctx.emulator.control("clear")
-    server_cpu = (await ctx.emulator.stats())["cpu_seconds"]
+    before = await ctx.emulator.stats()
     operator = OperatorProcess(ctx.emulator.url, url, IDLE_RESYNC_SECONDS)
     try:
         stats = await wait_for_cronjobs(ctx, count, operator)
@@ -90,7 +91,8 @@ async def _operator_cold_sync(ctx: Context, url: str, count: int) -> dict[str, A
             "startup_seconds": stats["first_request_at"] - operator.started_at,
             "first_create_seconds": stats["first_create_at"] - operator.started_at,
             "cpu_seconds": cpu, "requests": stats["requests"], "peak_rss_mb": peak,
-            "server_cpu_seconds": stats["cpu_seconds"] - server_cpu}
+            "server_cpu_seconds": stats["cpu_seconds"] - before["cpu_seconds"],
+            "server_gc_seconds": stats["gc_seconds"] - before["gc_seconds"]}
 
 
 async def cold_sync(ctx: Context, count: int) -> Result:
