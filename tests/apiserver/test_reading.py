@@ -28,6 +28,23 @@ def make(client: Client, name: str, **labels: str) -> Any:
     return client.create(body)[1]
 
 
+def list_pages(client: Client, query: str, accept: str | None = None) -> list[Any]:
+    """Every page of a list (``query`` plus limit/continue), in order, each answered 200."""
+    pages: list[Any] = []
+    token = ""
+    while True:
+        status, body = client.request("GET", f"{BASE}?{query}&continue={token}", accept=accept)
+        assert status == 200, body
+        pages.append(body)
+        token = body["metadata"].get("continue", "")
+        if not token:
+            return pages
+
+
+def page_names(pages: list[Any]) -> list[str]:
+    return [item["metadata"]["name"] for body in pages for item in body["items"]]
+
+
 def test_label_selectors_on_list(client: Client) -> None:
     make(client, "a", tier="web", env="prod")
     make(client, "b", tier="db", env="prod")
@@ -44,16 +61,8 @@ def test_label_selectors_on_list(client: Client) -> None:
 def test_pagination_with_limit_and_continue(client: Client) -> None:
     for name in "edcba":
         make(client, name)
-    seen: list[str] = []
-    token, pages = "", 0
-    while True:
-        body = client.request("GET", f"{BASE}?limit=2&continue={token}")[1]
-        seen += [item["metadata"]["name"] for item in body["items"]]
-        pages += 1
-        token = body["metadata"].get("continue", "")
-        if not token:
-            break
-    assert seen == ["a", "b", "c", "d", "e"] and pages == 3
+    pages = list_pages(client, "limit=2")
+    assert page_names(pages) == ["a", "b", "c", "d", "e"] and len(pages) == 3
 
 
 METADATA_ACCEPT = ("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,"
@@ -65,16 +74,7 @@ def test_a_metadata_only_list_pages_the_same_objects_without_their_spec(client: 
         make(client, name, tier="web")
     make(client, "d", tier="db")
     full = client.get("a")
-    pages: list[Any] = []
-    token = ""
-    while True:
-        status, body = client.request("GET", f"{BASE}?labelSelector=tier%3Dweb&limit=2"
-                                      f"&continue={token}", accept=METADATA_ACCEPT)
-        assert status == 200, body
-        pages.append(body)
-        token = body["metadata"].get("continue", "")
-        if not token:
-            break
+    pages = list_pages(client, "labelSelector=tier%3Dweb&limit=2", METADATA_ACCEPT)
     assert [body["kind"] for body in pages] == ["PartialObjectMetadataList"] * 2
     items = [item for body in pages for item in body["items"]]
     assert [item["metadata"]["name"] for item in items] == ["a", "b", "c"]
@@ -104,18 +104,10 @@ def test_paging_at_size_costs_its_pages_and_seeks_per_namespace(
             assert status == 200
     client.request("DELETE", f"{BASE}/cj-030")
     before = server.api.examined
-    seen: list[str] = []
-    token, pages = "", 0
-    while True:
-        body = client.request("GET", f"{BASE}?limit=10&continue={token}")[1]
-        seen += [item["metadata"]["name"] for item in body["items"]]
-        pages += 1
-        token = body["metadata"].get("continue", "")
-        if not token:
-            break
+    pages = list_pages(client, "limit=10")
     expected = [f"cj-{number:03d}" for number in range(60) if number != 30]
-    assert seen == expected and pages == 6
-    assert server.api.examined - before <= 60 + pages  # a scan per page would be 6 x 120
+    assert page_names(pages) == expected and len(pages) == 6
+    assert server.api.examined - before <= 60 + len(pages)  # a scan per page would be 6 x 120
     everywhere = client.request("GET", "/apis/batch/v1/cronjobs?limit=50")[1]
     assert [item["metadata"]["namespace"] for item in everywhere["items"]] == ["ns"] * 50
     rest = client.request(
