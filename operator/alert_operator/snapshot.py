@@ -116,11 +116,12 @@ async def _read_cluster(
             metadata = body.get("metadata") or {}
             if seen is not None:
                 seen(str(metadata.get("name") or ""), metadata.get("uid"))
+            if "spec" in body:  # whole (a first sync, or a server that sent it whole)
+                keep(summarize(body, body_digest), body_digest)  # earlier verdicts used there
+                continue
             known = summarize.remembered(body, body_digest)
             if known is not None:
                 keep(known, body_digest)
-            elif "spec" in body:  # a server that sent the whole object
-                keep(summarize(body, body_digest), body_digest)
             else:
                 unknown.append(str(metadata.get("name") or ""))
         del page  # not kept while the next page is read
