@@ -95,8 +95,9 @@ class Runtime:
                                                   name="alert-operator-cronjob-watch"))
 
     def note_cronjob_event(self, event_type: str, raw: Mapping[str, Any]) -> None:
-        """A managed CronJob's watch event, reduced at once (no body is kept)."""
-        if self.reconciler is None or not is_managed(raw):  # the label, checked again here
+        """A managed CronJob's watch event (the watch checked the label), reduced at once (no
+        body is kept)."""
+        if self.reconciler is None:
             return
         metadata = raw.get("metadata") or {}
         if self.events is not None and metadata.get("uid") and event_type != "DELETED":
