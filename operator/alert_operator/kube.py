@@ -181,6 +181,16 @@ class HttpKubeApi:
     async def close(self) -> None:
         await self._session.close()
 
+    async def _before_call(self, permission: tuple[str, str, str]) -> None:
+        """Refuse a call the declared permissions do not include; log in again first when the
+        credentials have expired."""
+        group, resource, verb = permission
+        if not self._allows(group, resource, verb):
+            raise ForbiddenCallError(f"{verb} {group or 'core'}/{resource} is not in "
+                                     "OPERATOR_RULES")
+        if _expired(self._connection):
+            await self._fresh_credentials(self._connection)
+
     async def _request(
         self,
         permission: tuple[str, str, str],
@@ -192,13 +202,9 @@ class HttpKubeApi:
         content_type: str = "application/json",
         accept: str | None = None,
     ) -> Body:
-        group, resource, verb = permission
-        if not self._allows(group, resource, verb):
-            what = f"{verb} {group or 'core'}/{resource}"
-            raise ForbiddenCallError(f"{what} is not in OPERATOR_RULES")
+        verb = permission[2]
         data = None if body is None else json_codec.dumps(body)
-        if _expired(self._connection):
-            await self._fresh_credentials(self._connection)
+        await self._before_call(permission)
         for attempt in (1, 2):
             used = self._connection
             status, raw = await self._send(verb, method, path, params, data, content_type,
@@ -283,10 +289,7 @@ class HttpKubeApi:
         asked for; each object's metadata only, where the server serves that), until the
         server ends it after ``timeout_seconds``. Errors as
         :meth:`_request`'s; a 401 logs in again first (the caller reconnects)."""
-        if not self._allows("batch", "cronjobs", "watch"):
-            raise ForbiddenCallError("watch batch/cronjobs is not in OPERATOR_RULES")
-        if _expired(self._connection):
-            await self._fresh_credentials(self._connection)
+        await self._before_call(("batch", "cronjobs", "watch"))
         used = self._connection
         params = {"watch": "true", "labelSelector": MANAGED_SELECTOR, "allowWatchBookmarks": "true",
                   "resourceVersion": resource_version, "timeoutSeconds": str(timeout_seconds)}
